@@ -1,0 +1,77 @@
+# DMMS — build, test, demo, benchmark, install.
+#
+#   make            build/lib/libdmms.so (Embedded Swift: needs only libc)
+#   make demo       build and run examples/demo.c
+#   make test       every test (Swift, C, randomized model, ...)
+#   make bench      the benchmark: benchmarks/RESULTS.md
+#   make install    PREFIX=/usr/local
+
+PREFIX   ?= /usr/local
+SWIFTC   ?= swiftc
+CC       ?= cc
+CFLAGS   ?= -O2 -g -Wall -Wextra -std=c11
+BUILD    := build
+LIB      := $(BUILD)/lib
+SOURCES  := $(shell find Sources/DMMS -name '*.swift' | sort)
+HEADERS  := include/dmms.h Sources/CDMMS/platform.h Sources/CDMMS/module.modulemap
+
+# Embedded Swift: no runtime, no metadata, nothing but libc (see TOOLCHAIN notes
+# in the README). The version script exports dmms_* and nothing else.
+EMBEDDED := -enable-experimental-feature Embedded -wmo -parse-as-library -O \
+            -enforce-exclusivity=unchecked -swift-version 5 -I Sources/CDMMS \
+            -Xfrontend -function-sections -Xfrontend -disable-stack-protector
+LDSHARED := -emit-library -use-ld=lld -Xlinker --gc-sections
+
+LINK_C   := -I include -L $(LIB) -ldmms -Wl,-rpath,$(abspath $(LIB))
+
+.PHONY: all lib demo test test-swift test-c test-model clean install
+
+all: lib
+lib: $(LIB)/libdmms.so
+
+$(LIB)/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map
+	@mkdir -p $(LIB)
+	$(SWIFTC) $(EMBEDDED) $(LDSHARED) -Xlinker --version-script=$(BUILD)/dmms.map \
+	    -Xlinker -soname=libdmms.so.0 -module-name DMMS $(SOURCES) -o $@
+
+$(LIB)/libdmms.so: $(LIB)/libdmms.so.0
+	ln -sf libdmms.so.0 $@
+
+$(BUILD)/dmms.map:
+	@mkdir -p $(BUILD)
+	printf '{ global: dmms_*; local: *; };\n' > $@
+
+# ---- examples -------------------------------------------------------------
+$(BUILD)/examples/%: examples/%.c include/dmms.h $(LIB)/libdmms.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LINK_C) -o $@
+
+demo: $(BUILD)/examples/demo
+	$(BUILD)/examples/demo
+
+# ---- tests ------------------------------------------------------------------
+C_TESTS := $(patsubst Tests/c/%.c,$(BUILD)/tests/%,$(wildcard Tests/c/*.c))
+
+$(BUILD)/tests/%: Tests/c/%.c Tests/c/check.h include/dmms.h $(LIB)/libdmms.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -pthread $< $(LINK_C) -o $@
+
+test: test-c test-swift
+	@echo "make test: all suites passed"
+
+test-c: $(C_TESTS) lib
+	@bash Tests/run-c-tests.sh $(C_TESTS)
+
+test-swift:
+	swift build --build-tests -q 2>&1 | grep -v '^\[' || true
+	swift test 2>&1 | tail -n 5
+
+clean:
+	rm -rf $(BUILD) .build
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(LIB)/libdmms.so.0 $(DESTDIR)$(PREFIX)/lib/libdmms.so.0
+	ln -sf libdmms.so.0 $(DESTDIR)$(PREFIX)/lib/libdmms.so
+	install -m 644 include/dmms.h $(DESTDIR)$(PREFIX)/include/dmms.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' dmms.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dmms.pc

@@ -1,0 +1,87 @@
+// Allocation.swift — the C ABI of allocation and free (dmms.h). Thin.
+
+import CDMMS
+
+@inline(__always)
+func allocate(_ handle: OpaquePointer?, _ size: UInt, alignment: UInt, site: CallSite) -> UnsafeMutableRawPointer? {
+    guard let pool = Registry.resolve(handle) else {
+        reportUnattached(DMMSStatus.notOwned, pointer: UInt(bitPattern: UnsafeMutableRawPointer(handle)))
+        return nil
+    }
+    return UnsafeMutableRawPointer(bitPattern: pool.locked { $0.allocate(size: size, alignment: alignment, site: site) })
+}
+
+@_cdecl("dmms_pool_alloc")
+public func cPoolAlloc(_ pool: OpaquePointer?, _ size: UInt) -> UnsafeMutableRawPointer? {
+    allocate(pool, size, alignment: 0, site: .none)
+}
+
+@_cdecl("dmms_pool_alloc_at")
+public func cPoolAllocAt(_ pool: OpaquePointer?, _ size: UInt, _ file: UnsafePointer<CChar>?, _ line: Int32) -> UnsafeMutableRawPointer? {
+    allocate(pool, size, alignment: 0, site: CallSite(file: UInt(bitPattern: file), line: max(line, 0)))
+}
+
+@_cdecl("dmms_alloc")
+public func cAlloc(_ size: UInt) -> UnsafeMutableRawPointer? { allocate(nil, size, alignment: 0, site: .none) }
+
+@_cdecl("dmms_pool_calloc")
+public func cPoolCalloc(_ pool: OpaquePointer?, _ count: UInt, _ size: UInt) -> UnsafeMutableRawPointer? {
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+    let memory = allocate(pool, overflow ? UInt.max : bytes, alignment: 0, site: .none)
+    memory?.initializeMemory(as: UInt8.self, repeating: 0, count: Int(bytes))
+    return memory
+}
+
+@_cdecl("dmms_pool_aligned_alloc")
+public func cPoolAlignedAlloc(_ handle: OpaquePointer?, _ alignment: UInt, _ size: UInt) -> UnsafeMutableRawPointer? {
+    guard let pool = Registry.resolve(handle) else { return allocate(handle, size, alignment: 0, site: .none) }
+    let valid = isPowerOfTwo(alignment) && pool.locked { $0.order(forBytes: alignment) != nil && $0.orderCount > 0
+        && alignment <= $0.blockSize($0.orderCount &- 1) }
+    if !valid {
+        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: 0, requested: UInt64(size))) }
+        return nil
+    }
+    return allocate(handle, size, alignment: alignment, site: .none)
+}
+
+@_cdecl("dmms_pool_realloc")
+public func cPoolRealloc(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?, _ size: UInt) -> UnsafeMutableRawPointer? {
+    guard let memory = memory else { return allocate(handle, size, alignment: 0, site: .none) }
+    guard let pool = Registry.resolve(handle) else {
+        reportUnattached(DMMSStatus.notOwned, pointer: UInt(bitPattern: memory))
+        return nil
+    }
+    return UnsafeMutableRawPointer(bitPattern: pool.locked { $0.reallocate(UInt(bitPattern: memory), size: size, site: .none) })
+}
+
+@_cdecl("dmms_pool_free")
+public func cPoolFree(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?) -> dmms_status_t {
+    guard let memory = memory else { return DMMSStatus.ok }
+    guard let pool = Registry.resolve(handle) else {
+        reportUnattached(DMMSStatus.notOwned, pointer: UInt(bitPattern: memory))
+        return DMMSStatus.notOwned
+    }
+    return pool.locked { $0.free(UInt(bitPattern: memory)) }
+}
+
+@_cdecl("dmms_free")
+public func cFree(_ memory: UnsafeMutableRawPointer?) -> dmms_status_t {
+    guard let memory = memory else { return DMMSStatus.ok }
+    let address = UInt(bitPattern: memory)
+    guard let pool = Registry.pool(holding: address) else {
+        reportUnattached(DMMSStatus.notOwned, pointer: address)
+        return DMMSStatus.notOwned
+    }
+    return pool.locked { $0.free(address) }
+}
+
+@_cdecl("dmms_usable_size")
+public func cUsableSize(_ memory: UnsafeRawPointer?) -> UInt {
+    let address = UInt(bitPattern: memory)
+    guard address != 0, let pool = Registry.pool(holding: address) else { return 0 }
+    return pool.locked { state in
+        let region = state.regionIndex(of: address)
+        guard region >= 0, let block = state.block(startingAt: address, in: region), block.state == .allocated else { return 0 }
+        return state.blockSize(block.order) &- state.slack(ofAllocated: address, order: block.order, in: region)
+    }
+}

@@ -1,0 +1,124 @@
+// Pools.swift — the C ABI of pools, configuration and errors (dmms.h).
+// Thin: it converts C types, finds the pool, takes the lock and calls the core.
+
+import CDMMS
+
+@_cdecl("dmms_version")
+public func cVersion() -> UInt32 { UInt32(DMMS_VERSION) }
+
+@_cdecl("dmms_strerror")
+public func cStrerror(_ status: dmms_status_t) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(DMMSStatus.name(status).utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@_cdecl("dmms_config_init")
+public func cConfigInit(_ config: UnsafeMutablePointer<dmms_config_t>?) {
+    guard let config = config else { return }
+    let d = PoolConfig.defaults
+    config.pointee = dmms_config_t(flags: d.flags, min_block: UInt32(d.minBlock), guard_bytes: d.guardBytes,
+                                   coalesce: d.coalesce, name: nil)
+}
+
+/// The validated config behind a C pointer (NULL = defaults), or nil.
+func poolConfig(_ config: UnsafePointer<dmms_config_t>?) -> PoolConfig? {
+    guard let config = config else { return PoolConfig.defaults }
+    return PoolConfig(config.pointee)
+}
+
+/// Reports an error that belongs to no pool (bad handle, bad config).
+func reportUnattached(_ status: dmms_status_t, pointer: UInt = 0, requested: UInt64 = 0) {
+    ErrorReport.deliver(ErrorRecord(status: status, pointer: pointer, requested: requested), poolName: nil, abort: false)
+}
+
+@_cdecl("dmms_pool_overhead")
+public func cPoolOverhead(_ size: UInt, _ config: UnsafePointer<dmms_config_t>?) -> UInt {
+    guard let config = poolConfig(config), size <= UInt.max / 2 else { return 0 }
+    return config.metadataBytes(forData: alignUp(size, config.minBlock), firstRegion: true)
+}
+
+@_cdecl("dmms_pool_create")
+public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
+                        _ config: UnsafePointer<dmms_config_t>?) -> OpaquePointer? {
+    let address = UInt(bitPattern: memory)
+    guard let config = poolConfig(config), size > 0, size <= UInt.max / 4, address & 15 == 0 else {
+        reportUnattached(DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size))
+        return nil
+    }
+    if address != 0, Registry.pool(holding: address) != nil || Registry.pool(holding: address &+ size &- 1) != nil {
+        reportUnattached(DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size))
+        return nil
+    }
+    guard let pool = Registry.makePool(memory: address, size: size, config: config) else {
+        reportUnattached(address == 0 ? DMMSStatus.noMemory : DMMSStatus.invalidArgument,
+                         pointer: address, requested: UInt64(size))
+        return nil
+    }
+    Registry.register(pool)
+    return OpaquePointer(pool)
+}
+
+@_cdecl("dmms_pool_destroy")
+public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
+    guard let handle = handle, let pool = Registry.resolve(handle) else { return DMMSStatus.notOwned }
+    if pool == builtinDefaultPool { return DMMSStatus.invalidArgument }
+    let live = pool.locked { $0.liveBufferCount }
+    if live > 0 {
+        pool.locked { state in
+            state.recordError(ErrorRecord(status: DMMSStatus.busy, pointer: UInt(bitPattern: UnsafeMutableRawPointer(pool))))
+        }
+        return DMMSStatus.busy
+    }
+    Registry.unregister(pool)
+    pool.pointee.unmapRegions()
+    return DMMSStatus.ok
+}
+
+@_cdecl("dmms_pool_add_memory")
+public func cPoolAddMemory(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?, _ size: UInt) -> dmms_status_t {
+    guard let pool = Registry.resolve(handle) else { return DMMSStatus.notOwned }
+    let address = UInt(bitPattern: memory)
+    if address == 0 || size == 0 || size > UInt.max / 4 || Registry.pool(holding: address) != nil
+        || Registry.pool(holding: address &+ size &- 1) != nil {
+        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size))) }
+        return DMMSStatus.invalidArgument
+    }
+    return pool.locked { state in
+        let status = state.addMemory(address, size: size, mapped: false)
+        if status != DMMSStatus.ok {
+            state.recordError(ErrorRecord(status: status, pointer: address, requested: UInt64(size)))
+        }
+        return status
+    }
+}
+
+@_cdecl("dmms_default_pool")
+public func cDefaultPool() -> OpaquePointer? { Registry.defaultPool().map { OpaquePointer($0) } }
+
+@_cdecl("dmms_set_default_pool")
+public func cSetDefaultPool(_ handle: OpaquePointer?) -> dmms_status_t {
+    guard let handle = handle else {
+        installedDefaultPool = nil
+        return DMMSStatus.ok
+    }
+    guard Registry.isLive(UnsafeMutableRawPointer(handle)) else { return DMMSStatus.notOwned }
+    installedDefaultPool = Pool(handle)
+    return DMMSStatus.ok
+}
+
+@_cdecl("dmms_set_error_handler")
+public func cSetErrorHandler(_ handler: dmms_error_fn?, _ argument: UnsafeMutableRawPointer?) {
+    errorHandler = handler
+    errorHandlerArgument = argument
+}
+
+@_cdecl("dmms_set_task_id_hook")
+public func cSetTaskIdHook(_ hook: dmms_task_id_fn?) { taskIdHook = hook }
+
+@_cdecl("dmms_set_lock_hooks")
+public func cSetLockHooks(_ initialize: dmms_lock_fn?, _ lock: dmms_lock_fn?, _ unlock: dmms_lock_fn?,
+                          _ destroy: dmms_lock_fn?) {
+    lockInitHook = initialize
+    lockHook = lock
+    unlockHook = unlock
+    lockDestroyHook = destroy
+}

@@ -1,0 +1,67 @@
+// Reports.swift — the C ABI of statistics and visibility (dmms.h). Thin.
+
+import CDMMS
+
+@_cdecl("dmms_stats")
+public func cStats(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<dmms_stats_t>?) -> dmms_status_t {
+    guard let out = out else { return DMMSStatus.invalidArgument }
+    guard let pool = Registry.resolve(handle) else { return DMMSStatus.notOwned }
+    pool.locked { $0.snapshot(into: &out.pointee) }
+    return DMMSStatus.ok
+}
+
+@_cdecl("dmms_stats_reset_peaks")
+public func cStatsResetPeaks(_ handle: OpaquePointer?) {
+    Registry.resolve(handle)?.locked { $0.resetPeaks() }
+}
+
+@_cdecl("dmms_suggest_pool_size")
+public func cSuggestPoolSize(_ handle: OpaquePointer?) -> UInt64 {
+    Registry.resolve(handle)?.locked { $0.suggestedPoolSize } ?? 0
+}
+
+@_cdecl("dmms_show")
+public func cShow(_ handle: OpaquePointer?, _ level: Int32, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
+    guard let pool = Registry.resolve(handle) else { return }
+    Show.show(pool, level: level, out: out, arg: arg)
+}
+
+@_cdecl("dmms_report_json")
+public func cReportJSON(_ handle: OpaquePointer?, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
+    guard let pool = Registry.resolve(handle) else { return }
+    JSONReport.write(pool, out: out, arg: arg)
+}
+
+@_cdecl("dmms_walk")
+public func cWalk(_ handle: OpaquePointer?, _ fn: dmms_walk_fn?, _ arg: UnsafeMutableRawPointer?) -> UInt64 {
+    guard let pool = Registry.resolve(handle) else { return 0 }
+    return pool.forEachLiveBuffer { info in
+        guard let fn = fn else { return true }
+        var block = dmms_block_info_t()
+        block.ptr = UnsafeRawPointer(bitPattern: info.address)
+        block.requested = UInt64(info.requested)
+        block.block_size = UInt64(info.blockSize)
+        block.owner = info.owner.task
+        block.file = info.owner.line >= 0 ? UnsafePointer<CChar>(bitPattern: info.owner.site) : nil
+        block.line = max(info.owner.line, 0)
+        block.seq = info.sequence
+        return fn(&block, arg) == 0
+    }
+}
+
+@_cdecl("dmms_mark")
+public func cMark(_ handle: OpaquePointer?) -> UInt64 {
+    Registry.resolve(handle)?.locked { $0.sequence } ?? 0
+}
+
+@_cdecl("dmms_report_leaks")
+public func cReportLeaks(_ handle: OpaquePointer?, _ since: UInt64, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) -> UInt64 {
+    guard let pool = Registry.resolve(handle) else { return 0 }
+    return Leaks.report(pool, since: since, out: out, arg: arg)
+}
+
+@_cdecl("dmms_check")
+public func cCheck(_ handle: OpaquePointer?) -> UInt64 {
+    guard let pool = Registry.resolve(handle) else { return 0 }
+    return pool.locked { $0.check() }
+}

@@ -1,0 +1,73 @@
+// Guard.swift — the bytes right after a buffer's requested end (DMMS_F_GUARD),
+// and the fill of freed blocks (DMMS_F_FILL_FREE).
+//
+//   [ user data ... requested ][ guard: guard_bytes ][ slack ][ owner record ]
+//
+// The guard pattern is keyed by the buffer's address and the pool's secret,
+// so a program that copies one buffer's tail over another is still caught.
+// A write of even one byte past the end changes the first guard byte.
+
+/// Fill byte of freed blocks: not a valid pointer, not zero, easy to spot.
+let freeFillByte: UInt8 = 0xDD
+
+extension PoolState {
+    @inline(__always)
+    func guardPattern(_ block: UInt) -> UInt64 { secret ^ UInt64(block) &* 0x9E37_79B9_7F4A_7C15 }
+
+    @inline(__always)
+    func writeGuard(block: UInt, requested: UInt) {
+        let pattern = guardPattern(block)
+        let p = UnsafeMutableRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
+        let count = Int(guardBytes)
+        var i = 0
+        while i &+ 8 <= count {
+            p.storeBytes(of: pattern.littleEndian, toByteOffset: i, as: UInt64.self)
+            i &+= 8
+        }
+        while i < count {
+            p.storeBytes(of: UInt8(truncatingIfNeeded: pattern >> UInt64((i & 7) &* 8)), toByteOffset: i, as: UInt8.self)
+            i &+= 1
+        }
+    }
+
+    /// Offset from the buffer start of the first damaged guard byte, or nil.
+    @inline(__always)
+    func damagedGuard(block: UInt, requested: UInt) -> UInt? {
+        let pattern = guardPattern(block)
+        let p = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
+        let count = Int(guardBytes)
+        var i = 0
+        while i &+ 8 <= count {
+            let word = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if word != pattern.littleEndian { break }
+            i &+= 8
+        }
+        while i < count {
+            if p.load(fromByteOffset: i, as: UInt8.self) != UInt8(truncatingIfNeeded: pattern >> UInt64((i & 7) &* 8)) {
+                return requested &+ UInt(i)
+            }
+            i &+= 1
+        }
+        return nil
+    }
+
+    // MARK: free fill (DMMS_F_FILL_FREE): every byte of a free block after its links
+
+    @inline(__always)
+    func fillFree(_ block: UInt, order: Int) {
+        let start = UnsafeMutableRawPointer(bitPattern: block &+ UInt(FreeNode.size)).unsafelyUnwrapped
+        start.initializeMemory(as: UInt8.self, repeating: freeFillByte, count: Int(blockSize(order)) &- FreeNode.size)
+    }
+
+    /// Offset from the block start of the first byte that is not the fill, or nil.
+    func damagedFill(_ block: UInt, order: Int) -> UInt? {
+        let p = UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped
+        var i = FreeNode.size
+        let end = Int(blockSize(order))
+        while i < end {
+            if p.load(fromByteOffset: i, as: UInt8.self) != freeFillByte { return UInt(i) }
+            i &+= 1
+        }
+        return nil
+    }
+}

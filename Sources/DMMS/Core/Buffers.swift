@@ -1,0 +1,255 @@
+// Buffers.swift — buffers as the user sees them: allocate, free, resize.
+// Blocks become buffers here: the requested size goes into the map, the
+// guard after the requested end, the owner record at the block's end.
+
+import CDMMS
+
+/// A live buffer as the map and its owner record describe it.
+struct LiveBuffer {
+    var block: Block
+    var slack: UInt
+    var requested: UInt
+}
+
+extension PoolState {
+    // MARK: allocation
+
+    /// A buffer of `size` bytes aligned to `alignment` (a power of two), or 0.
+    /// Bounded work, except the on-demand join and the default pool's growth.
+    @inline(__always)
+    mutating func allocate(size: UInt, alignment: UInt, site: CallSite) -> UInt {
+        let extra = extraBytes
+        guard size <= UInt.max &- extra, var order = order(forBytes: max(size &+ extra, 1)) else {
+            return fail(size: size, order: nil)
+        }
+        if alignment > minBlockSize {
+            guard let alignmentOrder = self.order(forBytes: alignment) else { return fail(size: size, order: nil) }
+            order = max(order, alignmentOrder)
+        }
+        var taken = takeBlock(order: order)
+        if taken == nil, growsFromOS, grow(toHold: order) { taken = takeBlock(order: order) }
+        guard let (block, region) = taken else { return fail(size: size, order: order) }
+        markAllocated(block, order: order, slack: blockSize(order) &- size, in: region)
+        countAllocation(order: order, requested: size)
+        dress(block, order: order, requested: size, site: site)
+        return block
+    }
+
+    @inline(__always)
+    private mutating func fail(size: UInt, order: Int?) -> UInt {
+        counters.failedAllocs &+= 1
+        if let order = order { orders[order].failures &+= 1 }
+        let error = ErrorRecord(status: DMMSStatus.noMemory, pointer: 0, requested: UInt64(size),
+                                blockSize: order.map { UInt64(blockSize($0)) } ?? 0)
+        recordError(error)
+        return 0
+    }
+
+    @inline(__always)
+    private mutating func countAllocation(order: Int, requested: UInt) {
+        orders[order].inUse &+= 1
+        orders[order].allocs &+= 1
+        if orders[order].inUse > orders[order].highWater { orders[order].highWater = orders[order].inUse }
+        counters.totalAllocs &+= 1
+        counters.bytesAlloc &+= UInt64(blockSize(order))
+        counters.cumulativeBytes &+= UInt64(blockSize(order))
+        if counters.bytesAlloc > counters.maxBytesAlloc { counters.maxBytesAlloc = counters.bytesAlloc }
+        counters.bytesRequested &+= UInt64(requested)
+        sequence &+= 1
+    }
+
+    @inline(__always)
+    private mutating func countRelease(order: Int, requested: UInt) {
+        orders[order].inUse &-= 1
+        counters.bytesAlloc &-= UInt64(blockSize(order))
+        counters.bytesRequested &-= UInt64(requested)
+    }
+
+    /// Writes the guard and the owner record of a buffer just allocated.
+    @inline(__always)
+    private mutating func dress(_ block: UInt, order: Int, requested: UInt, site: CallSite) {
+        if guarded { writeGuard(block: block, requested: requested) }
+        if tracksOwners {
+            let owner = ownerIndex(task: Platform.taskId(), site: site)
+            writeOwnerRecord(OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: sequence), owner: owner),
+                             block: block, order: order, slack: blockSize(order) &- requested)
+        }
+    }
+
+    // MARK: finding a buffer
+
+    /// The live buffer starting at `address`, or the status that says why
+    /// there is none (recorded and counted). Touches no user memory.
+    mutating func liveBuffer(at address: UInt) -> (LiveBuffer?, dmms_status_t) {
+        let region = regionIndex(of: address)
+        if region < 0 {
+            let status = isMetadata(address) ? DMMSStatus.notBlock : DMMSStatus.notOwned
+            counters.badFrees &+= 1
+            recordError(ErrorRecord(status: status, pointer: address))
+            return (nil, status)
+        }
+        if let block = self.block(startingAt: address, in: region), block.state == .allocated {
+            let slack = self.slack(ofAllocated: address, order: block.order, in: region)
+            return (LiveBuffer(block: block, slack: slack, requested: blockSize(block.order) &- slack), DMMSStatus.ok)
+        }
+        // Not a live buffer's start: free memory, or inside something.
+        let container = block(containing: address, in: region)
+        var error = ErrorRecord(status: DMMSStatus.notBlock, pointer: address)
+        if let container = container {
+            error.blockSize = UInt64(blockSize(container.order))
+            if container.state != .allocated { error.status = DMMSStatus.doubleFree }
+        }
+        if error.status == DMMSStatus.doubleFree { counters.doubleFrees &+= 1 } else { counters.badFrees &+= 1 }
+        recordError(error)
+        return (nil, error.status)
+    }
+
+    /// Checks a live buffer's owner record and guard. Returns the status of
+    /// the check: OK, OVERRUN (recorded) or CORRUPT (recorded, and the buffer
+    /// quarantined: it is no longer live).
+    mutating func inspect(_ buffer: LiveBuffer) -> dmms_status_t {
+        let block = buffer.block
+        var record: OwnerRecord? = nil
+        if tracksOwners { record = readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) }
+        var error = ErrorRecord(status: DMMSStatus.ok, pointer: block.address, requested: UInt64(buffer.requested),
+                                blockSize: UInt64(blockSize(block.order)))
+        if let record = record { error.setOwner(ownerEntry(record.owner), sequence: fullSequence(record.sequenceLow)) }
+        if guarded, let offset = damagedGuard(block: block.address, requested: buffer.requested) {
+            // An overrun long enough to reach the owner record damages it too;
+            // the overrun is the cause, so that is what is reported.
+            error.status = DMMSStatus.overrun
+            error.offset = UInt64(offset)
+            counters.overruns &+= 1
+            recordError(error)
+            return DMMSStatus.overrun
+        }
+        if tracksOwners && record == nil {
+            error.status = DMMSStatus.corrupt
+            recordError(error)
+            quarantine(buffer)
+            return DMMSStatus.corrupt
+        }
+        return DMMSStatus.ok
+    }
+
+    /// A buffer whose record is damaged is never reused: it leaves the
+    /// figures of live buffers and joins the quarantined bytes.
+    private mutating func quarantine(_ buffer: LiveBuffer) {
+        let block = buffer.block
+        clearSlack(block.address, order: block.order, in: block.region)
+        setTag(.quarantined, order: block.order, at: block.address, in: block.region)
+        countRelease(order: block.order, requested: buffer.requested)
+        orders[block.order].blocks &-= 1
+        counters.bytesQuarantined &+= UInt64(blockSize(block.order))
+        counters.corruptions &+= 1
+        restoreSlack(order: block.order)
+    }
+
+    // MARK: free
+
+    @inline(__always)
+    mutating func free(_ address: UInt) -> dmms_status_t {
+        let (found, status) = liveBuffer(at: address)
+        guard let buffer = found else { return status }
+        let inspection = inspect(buffer)
+        if inspection == DMMSStatus.corrupt { return inspection }
+        releaseBuffer(buffer)
+        counters.totalFrees &+= 1
+        return inspection
+    }
+
+    @inline(__always)
+    private mutating func releaseBuffer(_ buffer: LiveBuffer) {
+        let block = buffer.block
+        countRelease(order: block.order, requested: buffer.requested)
+        clearSlack(block.address, order: block.order, in: block.region)
+        if fillsFree { fillFree(block.address, order: block.order) }
+        release(block.address, order: block.order, region: block.region)
+    }
+
+    // MARK: resize
+
+    /// Resizes a live buffer (see dmms_pool_realloc). Returns the buffer's
+    /// address, or 0 with the old buffer untouched.
+    mutating func reallocate(_ address: UInt, size: UInt, site: CallSite) -> UInt {
+        guard let buffer = liveBuffer(at: address).0, inspect(buffer) != DMMSStatus.corrupt else { return 0 }
+        let extra = extraBytes
+        guard size <= UInt.max &- extra, let newOrder = order(forBytes: max(size &+ extra, 1)) else {
+            return fail(size: size, order: nil)
+        }
+        let block = buffer.block
+        if newOrder < block.order {
+            shrinkInPlace(block, to: newOrder)
+        } else if newOrder > block.order && !growInPlace(buffer, to: newOrder) {
+            let moved = allocate(size: size, alignment: 0, site: site)
+            if moved == 0 { return 0 }
+            UnsafeMutableRawPointer(bitPattern: moved).unsafelyUnwrapped
+                .copyMemory(from: UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped,
+                            byteCount: Int(min(buffer.requested, size)))
+            releaseBuffer(buffer)
+            counters.totalFrees &+= 1
+            return moved
+        }
+        // In place: still one free and one allocation, the caller the new owner.
+        countRelease(order: block.order, requested: buffer.requested)
+        counters.totalFrees &+= 1
+        markAllocated(address, order: newOrder, slack: blockSize(newOrder) &- size, in: block.region)
+        countAllocation(order: newOrder, requested: size)
+        dress(address, order: newOrder, requested: size, site: site)
+        return address
+    }
+
+    /// [ ------- order ------- ] => [ new ][ new ][ --- order-1 --- ]:
+    /// the block stops existing at its order; each upper half goes globally free.
+    private mutating func shrinkInPlace(_ block: Block, to newOrder: Int) {
+        clearSlack(block.address, order: block.order, in: block.region)
+        orders[block.order].blocks &-= 1
+        orders[newOrder].blocks &+= 1
+        var k = block.order
+        while k > newOrder {
+            k &-= 1
+            let upper = block.address &+ blockSize(k)
+            orders[k].blocks &+= 1
+            if fillsFree { fillFree(upper, order: k) }
+            pushFree(upper, order: k, state: .globalFree, region: block.region)
+            counters.splits &+= 1
+        }
+        restoreSlack(order: block.order)
+    }
+
+    /// Absorbs the globally free buddies above a buffer when every one up to
+    /// `newOrder` is free: [ this ][ free buddy ] => [ ---- this ---- ].
+    private mutating func growInPlace(_ buffer: LiveBuffer, to newOrder: Int) -> Bool {
+        let block = buffer.block
+        var k = block.order
+        while k < newOrder {
+            let buddy = block.address &+ blockSize(k)
+            if block.address & blockSize(k) != 0 || !regions[block.region].contains(buddy)
+                || tag(at: buddy, in: block.region) != Tag.make(.globalFree, k) { return false }
+            k &+= 1
+        }
+        clearSlack(block.address, order: block.order, in: block.region)
+        k = block.order
+        while k < newOrder {
+            let buddy = block.address &+ blockSize(k)
+            if !unlinkGlobal(buddy, order: k) {
+                // That buddy's links were damaged (it is quarantined now): give
+                // back what was absorbed, so the buffer is as it was.
+                if k > block.order {
+                    var absorbed = block
+                    absorbed.order = k
+                    shrinkInPlace(absorbed, to: block.order)
+                }
+                markAllocated(block.address, order: block.order, slack: buffer.slack, in: block.region)
+                return false
+            }
+            clearTag(at: buddy, in: block.region)
+            orders[k].blocks &-= 2
+            orders[k &+ 1].blocks &+= 1
+            counters.merges &+= 1
+            k &+= 1
+        }
+        restoreSlack(order: block.order)
+        return true
+    }
+}

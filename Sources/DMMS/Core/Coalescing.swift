@@ -1,0 +1,190 @@
+// Coalescing.swift — splitting and joining blocks, and the slack rule that
+// decides when a freed block joins (Barkley & Lee, "A lazy buddy system
+// bounded by two coalescing delays", 1989).
+//
+// Per order k, with N blocks in existence, L lazily free, G globally free,
+// D = N - 2L - G. Freeing a block of order k:
+//   D >= 2  keep it lazily free: a push, no join;
+//   D == 1  free it globally and join it as far as it goes;
+//   D == 0  the same, and also join one lazily free block of order k.
+// So a free costs at most two joins, each O(orders), and D >= 0 always: when
+// every buffer is back, nothing is lazy and the pool is its top blocks again.
+
+import CDMMS
+
+extension PoolState {
+    // MARK: split
+
+    /// Takes a free block of order >= `order` and splits it down to `order`;
+    /// every upper half goes globally free. Returns the block (not yet tagged
+    /// allocated) and its region, or nil when no free block is large enough.
+    /// Lazy blocks are taken first at each size: they are the cheapest to reuse
+    /// and the global ones are the ones that can still join.
+    @inline(__always)
+    mutating func takeBlock(order: Int) -> (address: UInt, region: Int)? {
+        while true {
+            var from = lowestSetBit(globalMask | lazyMask, from: order)
+            if from < 0 {
+                if coalesce == UInt32(DMMS_COALESCE_EAGER) || !joinAllLazy(below: order) { return nil }
+                from = lowestSetBit(globalMask | lazyMask, from: order)
+                if from < 0 { return nil }
+            }
+            let state: BlockState = lazyMask & (UInt64(1) << UInt64(from)) != 0 ? .lazyFree : .globalFree
+            let block = popFree(order: from, state: state)
+            if block == 0 { continue }  // every node of that list was damaged; look again
+            if fillsFree, let offset = damagedFill(block, order: from) {
+                counters.writeAfterFrees &+= 1
+                recordError(ErrorRecord(status: DMMSStatus.writeAfterFree, pointer: block,
+                                        blockSize: UInt64(blockSize(from)), offset: UInt64(offset)))
+            }
+            let region = regionIndex(of: block)
+            if from > order { split(block, from: from, to: order, region: region) }
+            return (block, region)
+        }
+    }
+
+    /// [ ------- from ------- ] => [ to ][ to ][ -- from-1 -- ]... upper halves freed globally.
+    @inline(__always)
+    mutating func split(_ block: UInt, from: Int, to: Int, region: Int) {
+        orders[from].blocks &-= 1
+        orders[to].blocks &+= 1  // the lower half that is handed out
+        var k = from
+        while k > to {
+            k &-= 1
+            let upper = block &+ blockSize(k)
+            orders[k].blocks &+= 1
+            pushFree(upper, order: k, state: .globalFree, region: region)
+            counters.splits &+= 1
+        }
+    }
+
+    // MARK: join
+
+    /// Frees a block (already counted in N at `order`) globally and joins it
+    /// with globally free buddies as far as possible:
+    /// [ this ][ buddy ] => [ --- this --- ]
+    mutating func freeGlobally(_ block: UInt, order: Int, region: Int) {
+        var address = block
+        var k = order
+        while k &+ 1 < orderLimit {
+            let size = blockSize(k)
+            let buddy = address ^ size
+            if !regions[region].contains(buddy) || tag(at: buddy, in: region) != Tag.make(.globalFree, k) { break }
+            if !unlinkGlobal(buddy, order: k) { break }
+            let lower = min(address, buddy)
+            let upper = max(address, buddy)
+            clearTag(at: upper, in: region)
+            if fillsFree { fillNode(upper) }
+            orders[k].blocks &-= 2
+            orders[k &+ 1].blocks &+= 1
+            counters.merges &+= 1
+            address = lower
+            k &+= 1
+        }
+        pushFree(address, order: k, state: .globalFree, region: region)
+    }
+
+    /// Frees a block by the pool's policy (the block is counted in N at `order`,
+    /// no longer in use).
+    @inline(__always)
+    mutating func release(_ block: UInt, order: Int, region: Int) {
+        switch coalesce {
+        case UInt32(DMMS_COALESCE_EAGER):
+            freeGlobally(block, order: order, region: region)
+        case UInt32(DMMS_COALESCE_ON_DEMAND):
+            pushFree(block, order: order, state: .lazyFree, region: region)
+        default:
+            // The freed block still counts as allocated in D.
+            let d = orders[order].slack
+            if d >= 2 {
+                pushFree(block, order: order, state: .lazyFree, region: region)
+            } else {
+                freeGlobally(block, order: order, region: region)
+                if d <= 0 { joinOneLazy(order: order) }
+            }
+        }
+    }
+
+    /// Re-applies the slack rule after a step that removed a block from order
+    /// `order` without a free (an in-place realloc, a quarantine): D must not
+    /// go negative, or the pool could never return to its top blocks.
+    @inline(__always)
+    mutating func restoreSlack(order: Int) {
+        if coalesce != UInt32(DMMS_COALESCE_LAZY) { return }
+        while orders[order].slack < 0 && orders[order].lazyFree > 0 {
+            if !joinOneLazy(order: order) { return }
+        }
+    }
+
+    /// Frees one lazily free block of `order` globally (and joins it).
+    @discardableResult
+    @inline(__always)
+    mutating func joinOneLazy(order: Int) -> Bool {
+        let block = popFree(order: order, state: .lazyFree)
+        if block == 0 { return false }
+        freeGlobally(block, order: order, region: regionIndex(of: block))
+        return true
+    }
+
+    /// A request found no free block: join every lazily free block below its
+    /// order, so that no request fails that eager coalescing would have met.
+    /// O(lazily free blocks) — the one unbounded step, counted in demandJoins.
+    mutating func joinAllLazy(below order: Int) -> Bool {
+        var joined = false
+        var k = 0
+        while k < order {
+            while joinOneLazy(order: k) { joined = true }
+            k &+= 1
+        }
+        if joined { counters.demandJoins &+= 1 }
+        return joined
+    }
+
+    // MARK: carving a region into top blocks
+
+    /// Carves [start, end) into the largest blocks aligned to their own size,
+    /// all globally free. No two of them are buddies (a larger block would
+    /// have been taken), so joining stops at each top block by itself.
+    mutating func carve(region: Int) {
+        var address = regions[region].start
+        let end = regions[region].end
+        while address < end {
+            var k = min(orderLimit &- 1, log2(ofPowerOfTwo: address & (0 &- address)) &- minBlockShift)
+            while k > 0 && address &+ blockSize(k) > end { k &-= 1 }
+            orders[k].blocks &+= 1
+            orderCount = max(orderCount, k &+ 1)
+            if fillsFree { fillFree(address, order: k) }
+            pushFree(address, order: k, state: .globalFree, region: region)
+            address &+= blockSize(k)
+        }
+    }
+
+    @inline(__always)
+    func fillNode(_ block: UInt) {
+        UnsafeMutableRawPointer(bitPattern: block).unsafelyUnwrapped
+            .initializeMemory(as: UInt8.self, repeating: freeFillByte, count: FreeNode.size)
+    }
+
+    // MARK: walking the map
+
+    /// Calls `body` with every block of every region in address order, until
+    /// it returns false. O(blocks).
+    func forEachBlock(_ body: (Block, UInt8) -> Bool) {
+        var r = 0
+        while r < regionCount {
+            var address = regions[r].start
+            let end = regions[r].end
+            while address < end {
+                let t = tag(at: address, in: r)
+                if t == Tag.interior {
+                    address &+= granule  // only where the map is damaged
+                    continue
+                }
+                let block = Block(address: address, order: Tag.order(t), state: Tag.state(t), region: r)
+                if !body(block, t) { return }
+                address &+= blockSize(block.order)
+            }
+            r &+= 1
+        }
+    }
+}

@@ -1,0 +1,203 @@
+// FreeList.swift — the free lists: one global and one lazy list per order.
+//
+// A free block holds its links in its first 16 bytes, which a write after
+// free can damage, so every node is checked before it is trusted:
+//
+//   word 0: next (signed offset from the pool header, in 16-byte units, 44 bits) | check bits 0-19
+//   word 1: prev (same encoding)                                                | check bits 20-39
+//
+// Global lists are doubly linked (a join unlinks a buddy from the middle);
+// lazy lists are stacks (prev is always 0). A damaged node is quarantined and
+// its list rebuilt from the block map, which is the source of truth; the
+// lists only index it.
+
+struct FreeNode {
+    static let size = 16
+    var next: UInt
+    var prev: UInt
+}
+
+extension PoolState {
+    @inline(__always)
+    func encodeLink(_ address: UInt) -> UInt64 {
+        if address == 0 { return 0 }
+        let units = Int64(Int(bitPattern: address &- base)) >> 4
+        return UInt64(bitPattern: units) & 0xFFF_FFFF_FFFF
+    }
+
+    @inline(__always)
+    func decodeLink(_ bits: UInt64) -> UInt {
+        if bits == 0 { return 0 }
+        let units = Int64(bitPattern: bits << 20) >> 20
+        return base &+ UInt(bitPattern: Int(truncatingIfNeeded: units << 4))
+    }
+
+    @inline(__always)
+    func nodeCheck(_ block: UInt, order: Int, state: BlockState, next: UInt64, prev: UInt64) -> UInt64 {
+        fold40(next ^ (prev << 23 | prev >> 41) ^ recordKey(block, order: order, state: state, slack: 0))
+    }
+
+    @inline(__always)
+    func writeNode(_ block: UInt, order: Int, state: BlockState, next: UInt, prev: UInt) {
+        let n = encodeLink(next), p = encodeLink(prev)
+        let check = nodeCheck(block, order: order, state: state, next: n, prev: p)
+        let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
+        words[0] = n << 20 | check & 0xFFFFF
+        words[1] = p << 20 | check >> 20
+    }
+
+    /// The node of a free block, or nil when it fails its check.
+    @inline(__always)
+    func readNode(_ block: UInt, order: Int, state: BlockState) -> FreeNode? {
+        let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
+        let w0 = words[0], w1 = words[1]
+        let n = w0 >> 20, p = w1 >> 20
+        guard w0 & 0xFFFFF | (w1 & 0xFFFFF) << 20 == nodeCheck(block, order: order, state: state, next: n, prev: p) else {
+            return nil
+        }
+        return FreeNode(next: decodeLink(n), prev: decodeLink(p))
+    }
+
+    @inline(__always)
+    func head(_ order: Int, _ state: BlockState) -> UInt {
+        state == .lazyFree ? lazyHeads[order] : globalHeads[order]
+    }
+
+    @inline(__always)
+    mutating func setHead(_ order: Int, _ state: BlockState, _ address: UInt) {
+        let bit = UInt64(1) << UInt64(order)
+        if state == .lazyFree {
+            lazyHeads[order] = address
+            if address == 0 { lazyMask &= ~bit } else { lazyMask |= bit }
+        } else {
+            globalHeads[order] = address
+            if address == 0 { globalMask &= ~bit } else { globalMask |= bit }
+        }
+    }
+
+    /// Tags `block` free in `state` (global or lazy) and pushes it on its list.
+    /// Counts it in G or L; N is the caller's.
+    @inline(__always)
+    mutating func pushFree(_ block: UInt, order: Int, state: BlockState, region: Int) {
+        setTag(state, order: order, at: block, in: region)
+        let old = head(order, state)
+        writeNode(block, order: order, state: state, next: old, prev: 0)
+        if state == .globalFree {
+            // A damaged `old` is quarantined and the list rebuilt from the map,
+            // which already tags `block` free: the rebuilt list holds and counts it.
+            if old != 0, !relink(old, order: order, prev: block) { return }
+            orders[order].globalFree &+= 1
+        } else {
+            orders[order].lazyFree &+= 1
+        }
+        setHead(order, state, block)
+    }
+
+    /// Pops the head of a list: a block address, or 0 when the list is empty.
+    /// Damaged nodes met on the way are quarantined (and reported).
+    @inline(__always)
+    mutating func popFree(order: Int, state: BlockState) -> UInt {
+        while true {
+            let block = head(order, state)
+            if block == 0 { return 0 }
+            guard let node = readNode(block, order: order, state: state) else {
+                repairList(order: order, state: state, damaged: block)
+                continue
+            }
+            if state == .globalFree, node.next != 0, !relink(node.next, order: order, prev: 0) {
+                continue  // the list was rebuilt; pop again
+            }
+            setHead(order, state, node.next)
+            if state == .lazyFree { orders[order].lazyFree &-= 1 } else { orders[order].globalFree &-= 1 }
+            return block
+        }
+    }
+
+    /// Removes a globally free block from the middle of its list. False when
+    /// the block itself was damaged (and is now quarantined, not free).
+    mutating func unlinkGlobal(_ block: UInt, order: Int) -> Bool {
+        while true {
+            guard let node = readNode(block, order: order, state: .globalFree) else {
+                repairList(order: order, state: .globalFree, damaged: block)
+                return false
+            }
+            if node.prev == 0 {
+                if globalHeads[order] != block {
+                    repairList(order: order, state: .globalFree, damaged: block)
+                    return false
+                }
+            } else {
+                guard let before = readNode(node.prev, order: order, state: .globalFree), before.next == block else {
+                    repairList(order: order, state: .globalFree, damaged: node.prev)
+                    continue
+                }
+                writeNode(node.prev, order: order, state: .globalFree, next: node.next, prev: before.prev)
+            }
+            if node.next != 0, !relink(node.next, order: order, prev: node.prev) {
+                continue
+            }
+            if node.prev == 0 { setHead(order, .globalFree, node.next) }
+            orders[order].globalFree &-= 1
+            return true
+        }
+    }
+
+    /// Rewrites the prev link of a global node. False when that node was
+    /// damaged: it is quarantined and the list rebuilt.
+    @inline(__always)
+    private mutating func relink(_ block: UInt, order: Int, prev: UInt) -> Bool {
+        guard let node = readNode(block, order: order, state: .globalFree) else {
+            repairList(order: order, state: .globalFree, damaged: block)
+            return false
+        }
+        writeNode(block, order: order, state: .globalFree, next: node.next, prev: prev)
+        return true
+    }
+
+    /// A node failed its check: quarantine that block, report it, and rebuild
+    /// the list from the block map. O(blocks): runs only when damage is found.
+    mutating func repairList(order: Int, state: BlockState, damaged: UInt) {
+        let region = regionIndex(of: damaged)
+        if region >= 0, tag(at: damaged, in: region) == Tag.make(state, order) {
+            setTag(.quarantined, order: order, at: damaged, in: region)
+            orders[order].blocks &-= 1
+            if state == .lazyFree { orders[order].lazyFree &-= 1 } else { orders[order].globalFree &-= 1 }
+            counters.bytesQuarantined &+= UInt64(blockSize(order))
+            counters.corruptions &+= 1
+            recordError(ErrorRecord(status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order))))
+        }
+        rebuildList(order: order, state: state)
+    }
+
+    /// Relinks every block the map tags free at (order, state), in address order.
+    mutating func rebuildList(order: Int, state: BlockState) {
+        let wanted = Tag.make(state, order)
+        var previous: UInt = 0
+        var first: UInt = 0
+        var count: UInt64 = 0
+        forEachBlock { block, tag in
+            if tag == wanted {
+                if previous != 0 {
+                    writeNode(previous, order: order, state: state, next: block.address,
+                              prev: state == .globalFree ? (readNodeUnchecked(previous).prev) : 0)
+                } else {
+                    first = block.address
+                }
+                writeNode(block.address, order: order, state: state, next: 0,
+                          prev: state == .globalFree ? previous : 0)
+                previous = block.address
+                count &+= 1
+            }
+            return true
+        }
+        setHead(order, state, first)
+        if state == .lazyFree { orders[order].lazyFree = count } else { orders[order].globalFree = count }
+    }
+
+    /// The links of a node just written by rebuildList (known good).
+    @inline(__always)
+    private func readNodeUnchecked(_ block: UInt) -> FreeNode {
+        let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
+        return FreeNode(next: decodeLink(words[0] >> 20), prev: decodeLink(words[1] >> 20))
+    }
+}

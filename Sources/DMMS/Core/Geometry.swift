@@ -1,0 +1,64 @@
+// Geometry.swift — the sizes of things, and the bit tricks that compute them.
+//
+// Glossary (used in every file of the core):
+//   min block    the smallest block, config.min_block bytes (a power of two)
+//   order k      a block of min_block << k bytes
+//   granule      the unit of the block map: min(min_block, 64) bytes
+//   top block    a block that was never split from a larger one: a region is
+//                carved into top blocks when it joins the pool
+//   buddy        the other half of the block a block was split from:
+//                address ^ blockSize (blocks are aligned to their size)
+//   slack        block size - requested size of an allocated buffer
+
+/// The most orders a pool uses; the block map's tag byte holds 40 (see BlockMap).
+let maxOrders = 40
+/// Regions a pool can hold: its first memory and what dmms_pool_add_memory adds.
+let maxRegions = 16
+/// The largest map granule: it keeps the block map at one byte per 64 pool bytes at most.
+let maxGranuleShift = 6
+
+@inline(__always)
+func isPowerOfTwo(_ x: UInt) -> Bool { x != 0 && x & (x &- 1) == 0 }
+
+/// log2 of a power of two. Undefined for zero.
+@inline(__always)
+func log2(ofPowerOfTwo x: UInt) -> Int { x.trailingZeroBitCount }
+
+/// The smallest power of two >= x, for 1 <= x <= 2^(bitWidth-1).
+@inline(__always)
+func ceilPowerOfTwo(_ x: UInt) -> UInt {
+    x <= 1 ? 1 : 1 << (UInt.bitWidth - (x &- 1).leadingZeroBitCount)
+}
+
+/// The largest power of two <= x, for x >= 1.
+@inline(__always)
+func floorPowerOfTwo(_ x: UInt) -> UInt { 1 << (UInt.bitWidth - 1 - x.leadingZeroBitCount) }
+
+@inline(__always)
+func alignUp(_ x: UInt, _ alignment: UInt) -> UInt { (x &+ alignment &- 1) & ~(alignment &- 1) }
+
+@inline(__always)
+func alignDown(_ x: UInt, _ alignment: UInt) -> UInt { x & ~(alignment &- 1) }
+
+/// Lowest set bit of a non-zero mask at or above `from`, or -1.
+@inline(__always)
+func lowestSetBit(_ mask: UInt64, from: Int) -> Int {
+    let m = mask & (~0 << UInt64(from))
+    return m == 0 ? -1 : m.trailingZeroBitCount
+}
+
+extension PoolState {
+    @inline(__always) func blockSize(_ order: Int) -> UInt { UInt(1) << UInt(minBlockShift + order) }
+
+    /// The order whose block holds `bytes`, or nil when none of this pool does.
+    /// Never overflows: sizes near UInt.max give nil.
+    @inline(__always)
+    func order(forBytes bytes: UInt) -> Int? {
+        if bytes <= minBlockSize { return 0 }
+        if bytes > UInt(1) << UInt(UInt.bitWidth - 2) { return nil }
+        let order = log2(ofPowerOfTwo: ceilPowerOfTwo(bytes)) - minBlockShift
+        return order < orderLimit ? order : nil
+    }
+
+    @inline(__always) var minBlockSize: UInt { UInt(1) << UInt(minBlockShift) }
+}

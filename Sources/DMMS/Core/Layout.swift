@@ -1,0 +1,197 @@
+// Layout.swift — turning memory into a pool or a region: where the blocks,
+// the block map, the owner table and the header go, and carving the blocks.
+
+import CDMMS
+
+/// A validated dmms_config_t.
+struct PoolConfig {
+    var flags: UInt32
+    var minBlockShift: Int
+    var guardBytes: UInt32
+    var coalesce: UInt32
+    var name: UnsafePointer<CChar>?
+
+    static let knownFlags = UInt32(DMMS_F_THREAD_SAFE | DMMS_F_GUARD | DMMS_F_TRACK_OWNER | DMMS_F_FILL_FREE | DMMS_F_ABORT_ON_ERROR)
+
+    static let defaults = PoolConfig(
+        flags: UInt32(DMMS_F_THREAD_SAFE | DMMS_F_GUARD | DMMS_F_TRACK_OWNER),
+        minBlockShift: 5, guardBytes: 8, coalesce: UInt32(DMMS_COALESCE_LAZY), name: nil)
+
+    /// nil when a field is out of range.
+    init?(_ config: dmms_config_t) {
+        let minBlock = UInt(config.min_block)
+        guard config.flags & ~PoolConfig.knownFlags == 0,
+              isPowerOfTwo(minBlock), minBlock >= 16, minBlock <= 4096,
+              config.guard_bytes <= 64,
+              config.coalesce <= UInt32(DMMS_COALESCE_ON_DEMAND) else { return nil }
+        self.init(flags: config.flags, minBlockShift: log2(ofPowerOfTwo: minBlock),
+                  guardBytes: config.guard_bytes, coalesce: config.coalesce, name: config.name)
+    }
+
+    init(flags: UInt32, minBlockShift: Int, guardBytes: UInt32, coalesce: UInt32, name: UnsafePointer<CChar>?) {
+        self.flags = flags
+        self.minBlockShift = minBlockShift
+        self.guardBytes = guardBytes
+        self.coalesce = coalesce
+        self.name = name
+    }
+
+    var minBlock: UInt { UInt(1) << UInt(minBlockShift) }
+    var granuleShift: Int { min(minBlockShift, maxGranuleShift) }
+    var tracksOwners: Bool { flags & UInt32(DMMS_F_TRACK_OWNER) != 0 }
+
+    static let headerBytes = alignUp(UInt(MemoryLayout<PoolState>.stride), 64)
+
+    /// Metadata for `dataBytes` of blocks: the block map, and for a pool's
+    /// first region the owner table and the header (with room to align it).
+    func metadataBytes(forData dataBytes: UInt, firstRegion: Bool) -> UInt {
+        let map = alignUp(dataBytes >> UInt(granuleShift), 16)
+        if !firstRegion { return map }
+        let owners = UInt(PoolState.ownerCapacity(forData: dataBytes, tracking: tracksOwners) * MemoryLayout<OwnerEntry>.stride)
+        return map &+ alignUp(owners, 16) &+ PoolConfig.headerBytes &+ 64
+    }
+
+    /// The most bytes of blocks (a multiple of the min block) that fit in
+    /// `available` bytes with their metadata. Binary search: metadata grows
+    /// in steps with the data.
+    func dataBytes(fitting available: UInt, firstRegion: Bool) -> UInt {
+        var low: UInt = 0
+        var high = available >> UInt(minBlockShift)
+        while low < high {
+            let mid = low &+ (high &- low &+ 1) / 2
+            let data = mid << UInt(minBlockShift)
+            if data &+ metadataBytes(forData: data, firstRegion: firstRegion) <= available { low = mid } else { high = mid &- 1 }
+        }
+        return low << UInt(minBlockShift)
+    }
+}
+
+extension PoolState {
+    /// Builds a pool in [memory, memory + size). nil when it cannot hold the
+    /// metadata and one min block.
+    static func create(memory: UInt, size: UInt, config: PoolConfig, mapped: Bool) -> UnsafeMutablePointer<PoolState>? {
+        let start = alignUp(memory, config.minBlock)
+        guard memory & 15 == 0, start >= memory, size > start &- memory else { return nil }
+        let data = config.dataBytes(fitting: size &- (start &- memory), firstRegion: true)
+        guard data >= config.minBlock else { return nil }
+
+        let mapAddress = start &+ data
+        let mapBytes = alignUp(data >> UInt(config.granuleShift), 16)
+        let ownersAddress = mapAddress &+ mapBytes
+        let ownerCapacity = PoolState.ownerCapacity(forData: data, tracking: config.tracksOwners)
+        let ownersBytes = alignUp(UInt(ownerCapacity * MemoryLayout<OwnerEntry>.stride), 16)
+        let headerAddress = alignUp(ownersAddress &+ ownersBytes, 64)
+        guard headerAddress &+ PoolConfig.headerBytes <= memory &+ size else { return nil }
+
+        UnsafeMutableRawPointer(bitPattern: mapAddress).unsafelyUnwrapped
+            .initializeMemory(as: UInt8.self, repeating: 0, count: Int(mapBytes &+ ownersBytes))
+        let pool = UnsafeMutablePointer<PoolState>(bitPattern: headerAddress).unsafelyUnwrapped
+        pool.initialize(to: PoolState())
+        pool.pointee.configure(config, base: headerAddress)
+        pool.pointee.owners = ownerCapacity > 0 ? UnsafeMutablePointer<OwnerEntry>(bitPattern: ownersAddress) : nil
+        pool.pointee.ownerCapacity = ownerCapacity
+        pool.pointee.addRegion(Region(start: start, end: start &+ data,
+                                      map: UnsafeMutablePointer<UInt8>(bitPattern: mapAddress),
+                                      memory: memory, memorySize: size, mapped: mapped))
+        Platform.lockInit(UnsafeMutableRawPointer(pool))
+        Platform.lockInit(UnsafeMutableRawPointer(pool) + 64)
+        return pool
+    }
+
+    private mutating func configure(_ config: PoolConfig, base: UInt) {
+        flags = config.flags
+        minBlockShift = config.minBlockShift
+        granuleShift = config.granuleShift
+        guardBytes = config.guardBytes
+        coalesce = config.coalesce
+        orderLimit = min(maxOrders, UInt.bitWidth &- 2 &- config.minBlockShift)
+        self.base = base
+        secret = mix64(UInt64(base) ^ 0x5EC2_E7D3_A11C_0C02 ^ UInt64(Platform.taskId()) << 32)
+        magic = PoolState.liveMagic
+        setName(config.name)
+    }
+
+    mutating func setName(_ text: UnsafePointer<CChar>?) {
+        let fallback: StaticString = "pool"
+        var i = 0
+        if let text = text {
+            while i < 31, text[i] != 0 { name[i] = UInt8(bitPattern: text[i]); i &+= 1 }
+        } else {
+            while i < fallback.utf8CodeUnitCount { name[i] = fallback.utf8Start[i]; i &+= 1 }
+        }
+        while i < 32 { name[i] = 0; i &+= 1 }
+    }
+
+    /// The config this pool was made with (name excluded).
+    var config: PoolConfig {
+        PoolConfig(flags: flags, minBlockShift: minBlockShift, guardBytes: guardBytes, coalesce: coalesce, name: nil)
+    }
+
+    /// Adds memory as a region (its map at its end) and carves it.
+    mutating func addMemory(_ memory: UInt, size: UInt, mapped: Bool) -> dmms_status_t {
+        guard regionCount < maxRegions else { return DMMSStatus.noMemory }
+        let config = self.config
+        let start = alignUp(memory, config.minBlock)
+        guard memory & 15 == 0, memory != 0, start >= memory, size > start &- memory else { return DMMSStatus.invalidArgument }
+        let data = config.dataBytes(fitting: size &- (start &- memory), firstRegion: false)
+        guard data >= config.minBlock else { return DMMSStatus.invalidArgument }
+        let mapBytes = alignUp(data >> UInt(granuleShift), 16)
+        UnsafeMutableRawPointer(bitPattern: start &+ data).unsafelyUnwrapped
+            .initializeMemory(as: UInt8.self, repeating: 0, count: Int(mapBytes))
+        addRegion(Region(start: start, end: start &+ data,
+                         map: UnsafeMutablePointer<UInt8>(bitPattern: start &+ data),
+                         memory: memory, memorySize: size, mapped: mapped))
+        return DMMSStatus.ok
+    }
+
+    private mutating func addRegion(_ region: Region) {
+        regions[regionCount] = region
+        regionCount &+= 1
+        counters.poolBytes &+= UInt64(region.end &- region.start)
+        counters.overheadBytes &+= UInt64(region.memorySize &- (region.end &- region.start))
+        carve(region: regionCount &- 1)
+    }
+
+    /// True when [memory, memory + size) overlaps any memory of this pool.
+    func overlaps(_ memory: UInt, size: UInt) -> Bool {
+        var r = 0
+        while r < regionCount {
+            let other = regions[r]
+            if memory < other.memory &+ other.memorySize && other.memory < memory &+ size { return true }
+            r &+= 1
+        }
+        return false
+    }
+
+    /// True when `address` is inside this pool's memory but not in its blocks.
+    func isMetadata(_ address: UInt) -> Bool {
+        var r = 0
+        while r < regionCount {
+            if address &- regions[r].memory < regions[r].memorySize { return !regions[r].contains(address) }
+            r &+= 1
+        }
+        return false
+    }
+
+    /// Maps a region that holds a block of `order` (the default pool's growth):
+    /// at least the size of the first region, aligned so the block fits whole.
+    mutating func grow(toHold order: Int) -> Bool {
+        guard growsFromOS, regionCount < maxRegions, order < orderLimit else { return false }
+        let first = regions[0].end &- regions[0].start
+        let data = max(blockSize(order), floorPowerOfTwo(first))
+        let size = data &+ config.metadataBytes(forData: data, firstRegion: false)
+        guard let memory = Platform.mapAligned(size, alignment: min(data, UInt(1) << 30)) else { return false }
+        return addMemory(memory, size: alignUp(size, 4096), mapped: true) == DMMSStatus.ok
+    }
+
+    /// Returns mapped regions to the OS. The pool is gone after this.
+    mutating func unmapRegions() {
+        magic = 0
+        Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base).unsafelyUnwrapped)
+        var r = regionCount
+        while r > 0 {
+            r &-= 1
+            if regions[r].mapped { Platform.unmap(regions[r].memory, alignUp(regions[r].memorySize, 4096)) }
+        }
+    }
+}

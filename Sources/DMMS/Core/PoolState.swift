@@ -1,0 +1,150 @@
+// PoolState.swift — the pool header: everything a pool knows, in the pool's memory.
+//
+// Memory of a pool (and of every region added later):
+//
+//   [ top blocks ............................ ][ block map ][ owner table ][ header ]
+//   ^ start (aligned to min block)                          (first region only)
+//
+// The blocks come first so that memory aligned to a power of two holds one
+// top block of that size. The block map (BlockMap.swift) is the trusted
+// record of every block: the user can overrun a buffer into the next buffer,
+// never into the map. What the user *can* reach — free-list links in free
+// blocks, the owner record at the end of a live buffer — is checksummed.
+
+import CDMMS
+
+/// Per block size: the counters of the slack rule and of dmms_order_stats_t.
+struct OrderCounters {
+    /// N: blocks that exist at this order (allocated, lazily or globally free).
+    var blocks: UInt64 = 0
+    /// G: globally free — joined as far as possible, eligible for joining.
+    var globalFree: UInt64 = 0
+    /// L: lazily (locally) free — kept at this size, not eligible for joining.
+    var lazyFree: UInt64 = 0
+    var inUse: UInt64 = 0
+    var highWater: UInt64 = 0
+    var allocs: UInt64 = 0
+    var failures: UInt64 = 0
+
+    /// Barkley & Lee's D = N - 2L - G: how many more frees at this size may
+    /// stay lazy before the size must start joining again.
+    @inline(__always) var slack: Int64 {
+        Int64(bitPattern: blocks &- 2 &* lazyFree &- globalFree)
+    }
+}
+
+/// Pool-wide counters: the dmms_stats_t figures that are not per order.
+struct PoolCounters {
+    var poolBytes: UInt64 = 0
+    var overheadBytes: UInt64 = 0
+    var bytesAlloc: UInt64 = 0
+    var maxBytesAlloc: UInt64 = 0
+    var bytesRequested: UInt64 = 0
+    var bytesQuarantined: UInt64 = 0
+    /// Block bytes ever allocated (memPartShow's cumulative row).
+    var cumulativeBytes: UInt64 = 0
+    var totalAllocs: UInt64 = 0
+    var totalFrees: UInt64 = 0
+    var failedAllocs: UInt64 = 0
+    var splits: UInt64 = 0
+    var merges: UInt64 = 0
+    var demandJoins: UInt64 = 0
+    var overruns: UInt64 = 0
+    var badFrees: UInt64 = 0
+    var doubleFrees: UInt64 = 0
+    var corruptions: UInt64 = 0
+    var writeAfterFrees: UInt64 = 0
+}
+
+/// One region of blocks: the pool's first memory or one added later.
+struct Region {
+    /// First byte of the blocks, aligned to the min block.
+    var start: UInt = 0
+    /// One past the last byte of the blocks.
+    var end: UInt = 0
+    /// The block map: one tag byte per granule from `start`.
+    var map: UnsafeMutablePointer<UInt8>? = nil
+    /// The memory the region was made from, for overlap checks and unmapping.
+    var memory: UInt = 0
+    var memorySize: UInt = 0
+    /// True when DMMS mapped the memory and must unmap it.
+    var mapped: Bool = false
+
+    @inline(__always) func contains(_ address: UInt) -> Bool { address &- start < end &- start }
+}
+
+/// The pool header. A `dmms_pool_t *` points at one of these.
+struct PoolState {
+    static let liveMagic: UInt64 = 0x444d_4d53_504f_4f4c  // "DMMSPOOL"
+
+    /// Platform lock storage (pthread_mutex_t or the port's lock). First, so
+    /// the lock's address is the header's address.
+    var lock = InlineArray<8, UInt64>(repeating: 0)
+    /// Serialises report functions that use the owner table's scratch fields.
+    var reportLock = InlineArray<8, UInt64>(repeating: 0)
+    /// Shown in reports; NUL-terminated. At a fixed offset (nameOffset) so
+    /// error reports can point at it.
+    var name = InlineArray<32, UInt8>(repeating: 0)
+    static let nameOffset = 128
+
+    var magic: UInt64 = 0
+    /// Key of every checksum and guard pattern: a record copied from another
+    /// pool or another address does not verify.
+    var secret: UInt64 = 0
+    /// The header's own address: free-list links are stored relative to it.
+    var base: UInt = 0
+    var flags: UInt32 = 0
+    var guardBytes: UInt32 = 0
+    var coalesce: UInt32 = 0
+    var minBlockShift: Int = 0
+    var granuleShift: Int = 0
+    /// Orders 0..<orderLimit are representable (block sizes fit a word).
+    var orderLimit: Int = 0
+    /// One past the largest order of any top block: dmms_stats_t.order_count.
+    var orderCount: Int = 0
+
+    /// Heads of the free lists (addresses, 0 = empty), one pair per order.
+    var globalHeads = InlineArray<40, UInt>(repeating: 0)
+    var lazyHeads = InlineArray<40, UInt>(repeating: 0)
+    /// Bit k set <=> the list of order k is not empty: one find-first-set
+    /// finds the smallest block that can serve a request.
+    var globalMask: UInt64 = 0
+    var lazyMask: UInt64 = 0
+
+    var orders = InlineArray<40, OrderCounters>(repeating: OrderCounters())
+    var counters = PoolCounters()
+    /// Sequence number of the latest allocation.
+    var sequence: UInt64 = 0
+
+    var regionCount: Int = 0
+    var regions = InlineArray<16, Region>(repeating: Region())
+
+    /// The owner table (Owners.swift), in the first region's tail.
+    var owners: UnsafeMutablePointer<OwnerEntry>? = nil
+    var ownerCapacity: Int = 0
+    var ownerCount: Int = 0
+
+    /// The most recent errors, for the JSON report.
+    var recentErrors = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
+    /// Errors ever recorded, and how many of those were handed to the handler:
+    /// errors found under the lock are delivered after it is released.
+    var errorCount: UInt64 = 0
+    var deliveredCount: UInt64 = 0
+
+    /// Next pool in the process-wide registry.
+    var nextPool: UnsafeMutablePointer<PoolState>? = nil
+    /// The default pool grows by mapping regions when a request fails.
+    var growsFromOS: Bool = false
+
+    @inline(__always) var threadSafe: Bool { flags & UInt32(DMMS_F_THREAD_SAFE) != 0 }
+    @inline(__always) var guarded: Bool { flags & UInt32(DMMS_F_GUARD) != 0 && guardBytes > 0 }
+    @inline(__always) var tracksOwners: Bool { flags & UInt32(DMMS_F_TRACK_OWNER) != 0 }
+    @inline(__always) var fillsFree: Bool { flags & UInt32(DMMS_F_FILL_FREE) != 0 }
+    @inline(__always) var granule: UInt { UInt(1) << UInt(granuleShift) }
+
+    /// Bytes a buffer needs in its block beyond what was requested: the guard
+    /// (right after the requested end) and the owner record (at the block's end).
+    @inline(__always) var extraBytes: UInt {
+        (guarded ? UInt(guardBytes) : 0) &+ (tracksOwners ? UInt(OwnerRecord.size) : 0)
+    }
+}

@@ -1,0 +1,87 @@
+// Platform.swift — the one file that talks to the operating system (through
+// Sources/CDMMS/platform.h). A port replaces the lock and the task id with
+// hooks (dmms_set_lock_hooks, dmms_set_task_id_hook); nothing else changes.
+
+import CDMMS
+
+/// Installed hooks. Plain globals with constant initialisers: no lazy set-up,
+/// so nothing here can call malloc while the preloaded malloc starts.
+nonisolated(unsafe) var taskIdHook: dmms_task_id_fn? = nil
+nonisolated(unsafe) var lockInitHook: dmms_lock_fn? = nil
+nonisolated(unsafe) var lockHook: dmms_lock_fn? = nil
+nonisolated(unsafe) var unlockHook: dmms_lock_fn? = nil
+nonisolated(unsafe) var lockDestroyHook: dmms_lock_fn? = nil
+
+enum Platform {
+    static let hosted = DMMS_PLATFORM_HOSTED != 0
+
+    /// The calling task: the hook's answer, or the OS thread id (cached per thread).
+    @inline(__always)
+    static func taskId() -> UInt64 {
+        if let hook = taskIdHook { return hook() }
+        return dmms_platform_thread_id()
+    }
+
+    @inline(__always)
+    static func lockInit(_ storage: UnsafeMutableRawPointer) {
+        if let hook = lockInitHook { hook(storage) } else { dmms_platform_lock_init(storage) }
+    }
+
+    @inline(__always)
+    static func lock(_ storage: UnsafeMutableRawPointer) {
+        if let hook = lockHook { hook(storage) } else { dmms_platform_lock(storage) }
+    }
+
+    @inline(__always)
+    static func unlock(_ storage: UnsafeMutableRawPointer) {
+        if let hook = unlockHook { hook(storage) } else { dmms_platform_unlock(storage) }
+    }
+
+    static func lockDestroy(_ storage: UnsafeMutableRawPointer) {
+        if let hook = lockDestroyHook { hook(storage) } else { dmms_platform_lock_destroy(storage) }
+    }
+
+    /// The registry of pools and the default pool's creation.
+    static func globalLock() { dmms_platform_global_lock() }
+    static func globalUnlock() { dmms_platform_global_unlock() }
+
+    /// `size` bytes of zeroed memory from the OS, or nil.
+    static func map(_ size: UInt) -> UInt? {
+        guard let p = dmms_platform_map(Int(bitPattern: size)) else { return nil }
+        return UInt(bitPattern: p)
+    }
+
+    static func unmap(_ address: UInt, _ size: UInt) {
+        if size > 0, let p = UnsafeMutableRawPointer(bitPattern: address) {
+            dmms_platform_unmap(p, Int(bitPattern: size))
+        }
+    }
+
+    /// `size` bytes aligned to `alignment` (a power of two), from a larger
+    /// mapping trimmed at both ends. Returns (start, mapping start, mapping size).
+    static func mapAligned(_ size: UInt, alignment: UInt) -> UInt? {
+        let page: UInt = 4096
+        let align = max(alignment, page)
+        let length = alignUp(size, page)
+        guard let raw = map(length &+ align) else { return nil }
+        let start = alignUp(raw, align)
+        unmap(raw, start &- raw)
+        unmap(start &+ length, raw &+ length &+ align &- (start &+ length))
+        return start
+    }
+
+    static func writeError(_ text: UnsafePointer<CChar>, _ length: Int) {
+        dmms_platform_write_stderr(text, length)
+    }
+
+    static func abort() -> Never {
+        dmms_platform_abort()
+        while true {}
+    }
+
+    static func environment(_ name: StaticString) -> UnsafePointer<CChar>? {
+        name.withUTF8Buffer { buffer in
+            dmms_platform_env(UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self))
+        }
+    }
+}

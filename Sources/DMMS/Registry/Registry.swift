@@ -1,0 +1,161 @@
+// Registry.swift — every live pool, the default pool, and the pool lock.
+//
+// The registry is a list threaded through the pool headers (no heap): it
+// lets dmms_free find the pool of any address and lets every entry point
+// reject a handle that is not a live pool before touching it.
+
+import CDMMS
+
+typealias Pool = UnsafeMutablePointer<PoolState>
+
+nonisolated(unsafe) var registryHead: Pool? = nil
+/// The pool dmms_set_default_pool installed, if any.
+nonisolated(unsafe) var installedDefaultPool: Pool? = nil
+/// The built-in default pool, mapped from the OS on first use.
+nonisolated(unsafe) var builtinDefaultPool: Pool? = nil
+
+enum Registry {
+    static func register(_ pool: Pool) {
+        Platform.globalLock()
+        pool.pointee.nextPool = registryHead
+        registryHead = pool
+        Platform.globalUnlock()
+    }
+
+    static func unregister(_ pool: Pool) {
+        Platform.globalLock()
+        var link = registryHead
+        var previous: Pool? = nil
+        while let current = link {
+            if current == pool {
+                if let previous = previous { previous.pointee.nextPool = current.pointee.nextPool } else { registryHead = current.pointee.nextPool }
+                break
+            }
+            previous = current
+            link = current.pointee.nextPool
+        }
+        if installedDefaultPool == pool { installedDefaultPool = nil }
+        Platform.globalUnlock()
+    }
+
+    /// True when `candidate` is a live pool. Reads the list without the lock:
+    /// pools are linked in with one pointer store.
+    static func isLive(_ candidate: UnsafeMutableRawPointer) -> Bool {
+        var link = registryHead
+        while let pool = link {
+            if UnsafeMutableRawPointer(pool) == candidate { return true }
+            link = pool.pointee.nextPool
+        }
+        return false
+    }
+
+    /// The default pool: the installed one, else the built-in one (created now
+    /// if needed). nil only when the OS refuses the memory.
+    @inline(__always)
+    static func defaultPool() -> Pool? {
+        if let pool = installedDefaultPool { return pool }
+        if let pool = builtinDefaultPool { return pool }
+        return createBuiltinPool()
+    }
+
+    private static func createBuiltinPool() -> Pool? {
+        Platform.globalLock()
+        if builtinDefaultPool == nil {
+            let settings = Settings.fromEnvironment()
+            if let pool = makePool(memory: 0, size: settings.poolSize, config: settings.config) {
+                pool.pointee.growsFromOS = true
+                pool.pointee.nextPool = registryHead
+                registryHead = pool
+                builtinDefaultPool = pool
+            }
+        }
+        Platform.globalUnlock()
+        return builtinDefaultPool
+    }
+
+    /// A pool over caller memory, or (memory 0) over memory mapped for it.
+    static func makePool(memory: UInt, size: UInt, config: PoolConfig) -> Pool? {
+        if memory != 0 { return PoolState.create(memory: memory, size: size, config: config, mapped: false) }
+        let data = alignUp(max(size, config.minBlock), config.minBlock)
+        let total = data &+ config.metadataBytes(forData: data, firstRegion: true)
+        guard total > data, let mapped = Platform.mapAligned(total, alignment: min(floorPowerOfTwo(data), UInt(1) << 30)) else {
+            return nil
+        }
+        let pool = PoolState.create(memory: mapped, size: alignUp(total, 4096), config: config, mapped: true)
+        if pool == nil { Platform.unmap(mapped, alignUp(total, 4096)) }
+        return pool
+    }
+
+    /// The pool behind a handle (NULL: the default pool), or nil.
+    @inline(__always)
+    static func resolve(_ handle: OpaquePointer?) -> Pool? {
+        guard let handle = handle else { return defaultPool() }
+        let raw = UnsafeMutableRawPointer(handle)
+        if let pool = installedDefaultPool ?? builtinDefaultPool, UnsafeMutableRawPointer(pool) == raw { return pool }
+        return isLive(raw) ? Pool(handle) : nil
+    }
+
+    /// The pool whose memory holds `address`, or nil. O(pools * regions).
+    @inline(__always)
+    static func pool(holding address: UInt) -> Pool? {
+        if let pool = installedDefaultPool ?? builtinDefaultPool, pool.pointee.holds(address) { return pool }
+        var link = registryHead
+        while let pool = link {
+            if pool.pointee.holds(address) { return pool }
+            link = pool.pointee.nextPool
+        }
+        return nil
+    }
+}
+
+extension PoolState {
+    /// True when `address` is anywhere in this pool's memory.
+    @inline(__always)
+    func holds(_ address: UInt) -> Bool {
+        var r = 0
+        while r < regionCount {
+            if address &- regions[r].memory < regions[r].memorySize { return true }
+            r &+= 1
+        }
+        return false
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == PoolState {
+    /// Runs `body` under the pool lock (when the pool has one), then delivers
+    /// any errors it recorded, lock released.
+    @inline(__always)
+    func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
+        let threadSafe = pointee.threadSafe
+        if threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
+        let result = body(&pointee)
+        if threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
+        if pointee.hasUndeliveredErrors { deliverErrors() }
+        return result
+    }
+
+    /// Hands undelivered errors to the handler, outside the lock.
+    func deliverErrors() {
+        var pending = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
+        var count = 0
+        let threadSafe = pointee.threadSafe
+        if threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
+        let ring = UInt64(PoolState.errorRingSize)
+        let first = max(pointee.deliveredCount, pointee.errorCount > ring ? pointee.errorCount &- ring : 0)
+        var index = first
+        while index < pointee.errorCount {
+            pending[count] = pointee.recentErrors[Int(index % UInt64(PoolState.errorRingSize))]
+            count &+= 1
+            index &+= 1
+        }
+        pointee.deliveredCount = pointee.errorCount
+        if threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
+        let abort = pointee.abortsOnError
+        let name = UnsafeRawPointer(self).advanced(by: PoolState.nameOffset).assumingMemoryBound(to: CChar.self)
+        var i = 0
+        while i < count {
+            ErrorReport.deliver(pending[i], poolName: name, abort: abort)
+            i &+= 1
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// Check.swift — dmms_check: the whole pool against its invariants.
+//
+// Every block is read from the map and compared with what the counters, the
+// free lists and the records say. Problems are recorded as errors (and so
+// reported through the handler) and counted; nothing is repaired here.
+
+import CDMMS
+
+extension PoolState {
+    mutating func check() -> UInt64 {
+        var problems: UInt64 = 0
+        var inUse = InlineArray<40, UInt64>(repeating: 0)
+        var global = InlineArray<40, UInt64>(repeating: 0)
+        var lazy = InlineArray<40, UInt64>(repeating: 0)
+        var requested: UInt64 = 0
+        var quarantined: UInt64 = 0
+        var found = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
+        var foundCount = 0
+
+        func problem(_ error: ErrorRecord) {
+            problems &+= 1
+            if foundCount < 16 { found[foundCount] = error; foundCount &+= 1 }
+        }
+
+        forEachBlock { block, _ in
+            let size = UInt64(blockSize(block.order))
+            switch block.state {
+            case .allocated:
+                inUse[block.order] &+= 1
+                let slack = self.slack(ofAllocated: block.address, order: block.order, in: block.region)
+                let wanted = blockSize(block.order) &- slack
+                requested &+= UInt64(wanted)
+                var error = ErrorRecord(status: DMMSStatus.ok, pointer: block.address, requested: UInt64(wanted), blockSize: size)
+                var recordOK = true
+                if tracksOwners {
+                    if let record = readOwnerRecord(block: block.address, order: block.order, slack: slack) {
+                        error.setOwner(ownerEntry(record.owner), sequence: fullSequence(record.sequenceLow))
+                    } else {
+                        recordOK = false
+                    }
+                }
+                if guarded, let offset = damagedGuard(block: block.address, requested: wanted) {
+                    error.status = DMMSStatus.overrun
+                    error.offset = UInt64(offset)
+                    problem(error)
+                } else if !recordOK {
+                    error.status = DMMSStatus.corrupt
+                    problem(error)
+                }
+            case .globalFree, .lazyFree:
+                if block.state == .globalFree { global[block.order] &+= 1 } else { lazy[block.order] &+= 1 }
+                if readNode(block.address, order: block.order, state: block.state) == nil {
+                    problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: block.address, blockSize: size))
+                } else if fillsFree, let offset = damagedFill(block.address, order: block.order) {
+                    problem(ErrorRecord(status: DMMSStatus.writeAfterFree, pointer: block.address, blockSize: size, offset: UInt64(offset)))
+                }
+                // Two globally free buddies must have been joined.
+                let buddy = block.address ^ blockSize(block.order)
+                if block.state == .globalFree, buddy > block.address, block.order &+ 1 < orderLimit,
+                   regions[block.region].contains(buddy), tag(at: buddy, in: block.region) == Tag.make(.globalFree, block.order) {
+                    problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: buddy, blockSize: size))
+                }
+            case .quarantined:
+                quarantined &+= size
+            }
+            return true
+        }
+
+        // The counters and the lists against the map.
+        var bytesAlloc: UInt64 = 0
+        var k = 0
+        while k < orderLimit {
+            let o = orders[k]
+            let listsOK = listLength(k, .globalFree) == global[k] && listLength(k, .lazyFree) == lazy[k]
+            if o.inUse != inUse[k] || o.globalFree != global[k] || o.lazyFree != lazy[k]
+                || o.blocks != inUse[k] &+ global[k] &+ lazy[k] || !listsOK
+                || (coalesce == UInt32(DMMS_COALESCE_LAZY) && o.slack < 0) {
+                problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: 0, blockSize: UInt64(blockSize(k))))
+            }
+            bytesAlloc &+= inUse[k] &* UInt64(blockSize(k))
+            k &+= 1
+        }
+        if bytesAlloc != counters.bytesAlloc || requested != counters.bytesRequested || quarantined != counters.bytesQuarantined {
+            problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: 0))
+        }
+        var i = 0
+        while i < foundCount { recordError(found[i]); i &+= 1 }
+        return problems
+    }
+
+    /// Nodes on a list whose links and tags check out, stopping at the first
+    /// that does not (or after more nodes than the counter allows: a cycle).
+    /// The count differs from the map's whenever the list is damaged.
+    private func listLength(_ order: Int, _ state: BlockState) -> UInt64 {
+        var count: UInt64 = 0
+        var block = head(order, state)
+        var previous: UInt = 0
+        let limit = (state == .lazyFree ? orders[order].lazyFree : orders[order].globalFree) &+ 1
+        while block != 0 && count <= limit {
+            let region = regionIndex(of: block)
+            guard region >= 0, tag(at: block, in: region) == Tag.make(state, order),
+                  let node = readNode(block, order: order, state: state),
+                  state == .lazyFree || node.prev == previous else { return UInt64.max }
+            count &+= 1
+            previous = block
+            block = node.next
+        }
+        let bit = UInt64(1) << UInt64(order)
+        let masked = (state == .lazyFree ? lazyMask : globalMask) & bit != 0
+        return masked == (count > 0) ? count : UInt64.max
+    }
+}

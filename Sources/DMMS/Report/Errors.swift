@@ -1,0 +1,209 @@
+// Errors.swift — recording errors under the pool lock, reporting them after.
+//
+// A call that finds an error records it in the pool's ring of recent errors
+// (the JSON report shows the last 16). The API layer delivers undelivered
+// records once it has released the lock, so handlers may call back into DMMS.
+
+import CDMMS
+
+enum DMMSStatus {
+    static let ok = dmms_status_t(DMMS_OK)
+    static let invalidArgument = dmms_status_t(DMMS_E_INVALID_ARG)
+    static let noMemory = dmms_status_t(DMMS_E_NO_MEMORY)
+    static let notOwned = dmms_status_t(DMMS_E_NOT_OWNED)
+    static let notBlock = dmms_status_t(DMMS_E_NOT_BLOCK)
+    static let doubleFree = dmms_status_t(DMMS_E_DOUBLE_FREE)
+    static let overrun = dmms_status_t(DMMS_E_OVERRUN)
+    static let corrupt = dmms_status_t(DMMS_E_CORRUPT)
+    static let writeAfterFree = dmms_status_t(DMMS_E_WRITE_AFTER_FREE)
+    static let busy = dmms_status_t(DMMS_E_BUSY)
+
+    static func name(_ status: dmms_status_t) -> StaticString {
+        switch status {
+        case ok: return "DMMS_OK"
+        case invalidArgument: return "DMMS_E_INVALID_ARG"
+        case noMemory: return "DMMS_E_NO_MEMORY"
+        case notOwned: return "DMMS_E_NOT_OWNED"
+        case notBlock: return "DMMS_E_NOT_BLOCK"
+        case doubleFree: return "DMMS_E_DOUBLE_FREE"
+        case overrun: return "DMMS_E_OVERRUN"
+        case corrupt: return "DMMS_E_CORRUPT"
+        case writeAfterFree: return "DMMS_E_WRITE_AFTER_FREE"
+        case busy: return "DMMS_E_BUSY"
+        default: return "DMMS_E_UNKNOWN"
+        }
+    }
+}
+
+/// One error, with the fields of dmms_error_t.
+struct ErrorRecord {
+    var status: dmms_status_t = 0
+    var pointer: UInt = 0
+    var requested: UInt64 = 0
+    var blockSize: UInt64 = 0
+    var offset: UInt64 = 0
+    var hasOwner: Bool = false
+    var owner: UInt64 = 0
+    var file: UInt = 0
+    var line: Int32 = 0
+    var sequence: UInt64 = 0
+    var caller: UInt64 = 0
+
+    init() {}
+
+    init(status: dmms_status_t, pointer: UInt, requested: UInt64 = 0, blockSize: UInt64 = 0, offset: UInt64 = 0) {
+        self.status = status
+        self.pointer = pointer
+        self.requested = requested
+        self.blockSize = blockSize
+        self.offset = offset
+        self.caller = Platform.taskId()
+    }
+
+    mutating func setOwner(_ entry: OwnerEntry, sequence: UInt64) {
+        hasOwner = true
+        owner = entry.task
+        file = entry.site
+        line = entry.line
+        self.sequence = sequence
+    }
+}
+
+/// The process-wide handler (NULL: the default, one line on stderr).
+nonisolated(unsafe) var errorHandler: dmms_error_fn? = nil
+nonisolated(unsafe) var errorHandlerArgument: UnsafeMutableRawPointer? = nil
+
+extension PoolState {
+    static let errorRingSize = 16
+
+    /// Keeps an error for the report and for delivery once the lock is released.
+    mutating func recordError(_ error: ErrorRecord) {
+        recentErrors[Int(errorCount % UInt64(PoolState.errorRingSize))] = error
+        errorCount &+= 1
+    }
+
+    /// Errors recorded but not yet handed to the handler.
+    @inline(__always) var hasUndeliveredErrors: Bool { errorCount != deliveredCount }
+
+    @inline(__always) var abortsOnError: Bool { flags & UInt32(DMMS_F_ABORT_ON_ERROR) != 0 }
+}
+
+enum ErrorReport {
+    /// Formats the one-line message and calls the handler. `poolName` may be nil.
+    static func deliver(_ error: ErrorRecord, poolName: UnsafePointer<CChar>?, abort: Bool) {
+        var line = TextLine()
+        line.append(DMMSStatus.name(error.status))
+        if let name = poolName {
+            line.append(" in pool '")
+            line.append(cString: name)
+            line.append("'")
+        }
+        line.append(": ")
+        describe(error, into: &line)
+        line.withCString { message in
+            var report = dmms_error_t()
+            report.status = error.status
+            report.pool_name = poolName
+            report.ptr = UnsafeRawPointer(bitPattern: error.pointer)
+            report.requested = error.requested
+            report.block_size = error.blockSize
+            report.offset = error.offset
+            report.owner = error.owner
+            report.file = UnsafePointer<CChar>(bitPattern: error.line >= 0 ? error.file : 0)
+            report.line = error.line
+            report.caller = error.caller
+            report.message = message
+            if let handler = errorHandler {
+                handler(&report, errorHandlerArgument)
+            } else {
+                var copy = TextLine()
+                copy.append("dmms: ")
+                copy.append(cString: message, limit: TextLine.capacity)
+                copy.emit(nil, nil)
+            }
+        }
+        if abort { Platform.abort() }
+    }
+
+    static func describe(_ error: ErrorRecord, into line: inout TextLine) {
+        line.append("buffer ")
+        line.appendHex(UInt64(error.pointer))
+        if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock {
+            if error.blockSize != 0 {
+                line.append(" (in a block of ")
+                line.append(error.blockSize)
+                line.append(")")
+            }
+        } else if error.blockSize != 0 {
+            line.append(" (requested ")
+            line.append(error.requested)
+            line.append(", block ")
+            line.append(error.blockSize)
+            line.append(")")
+        } else if error.requested != 0 {
+            line.append(" (requested ")
+            line.append(error.requested)
+            line.append(")")
+        }
+        switch error.status {
+        case DMMSStatus.overrun:
+            line.append(" written past its end: first damaged byte at offset ")
+            line.append(error.offset)
+        case DMMSStatus.writeAfterFree:
+            line.append(" written after free: first damaged byte at offset ")
+            line.append(error.offset)
+        case DMMSStatus.corrupt: line.append(" has a damaged record: quarantined")
+        case DMMSStatus.doubleFree: line.append(" is already free")
+        case DMMSStatus.notBlock: line.append(" is not the start of a buffer")
+        case DMMSStatus.notOwned: line.append(" is not in the pool")
+        case DMMSStatus.busy: line.append(" is still live: pool not destroyed")
+        case DMMSStatus.noMemory: line.append(" cannot be met")
+        default: break
+        }
+        if error.hasOwner {
+            line.append("; allocated by task ")
+            line.append(error.owner)
+            appendSite(error.file, error.line, into: &line)
+            line.append(" (seq ")
+            line.append(error.sequence)
+            line.append(")")
+        }
+        line.append("; found by task ")
+        line.append(error.caller)
+    }
+
+    /// " at file:line", " at 0xADDR" for a code address, or nothing.
+    static func appendSite(_ site: UInt, _ lineNumber: Int32, into line: inout TextLine) {
+        if site == 0 { return }
+        line.append(" at ")
+        if lineNumber < 0 {
+            SiteNames.append(codeAddress: site, into: &line)
+        } else {
+            line.append(cString: UnsafePointer<CChar>(bitPattern: site))
+            line.append(":")
+            line.append(Int(lineNumber))
+        }
+    }
+}
+
+/// Names of code addresses (call sites recorded by the preloaded malloc).
+/// The preload layer installs a symboliser; without one, the address.
+nonisolated(unsafe) var siteNamer: (@convention(c) (UInt, UnsafeMutablePointer<CChar>?, Int) -> Int)? = nil
+
+enum SiteNames {
+    static func append(codeAddress: UInt, into line: inout TextLine) {
+        if let namer = siteNamer {
+            var buffer = InlineArray<200, CChar>(repeating: 0)
+            let written = withUnsafeMutablePointer(to: &buffer) { p in
+                namer(codeAddress, UnsafeMutableRawPointer(p).assumingMemoryBound(to: CChar.self), 200)
+            }
+            if written > 0 {
+                withUnsafePointer(to: &buffer) { p in
+                    line.append(cString: UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))
+                }
+                return
+            }
+        }
+        line.appendHex(UInt64(codeAddress))
+    }
+}

@@ -1,0 +1,66 @@
+// Stats.swift — dmms_stats_t from the counters, and pool sizing advice.
+
+import CDMMS
+
+extension PoolState {
+    var liveBufferCount: UInt64 {
+        var total: UInt64 = 0
+        var k = 0
+        while k < orderCount { total &+= orders[k].inUse; k &+= 1 }
+        return total
+    }
+
+    /// Fills a dmms_stats_t. O(orders).
+    func snapshot(into out: inout dmms_stats_t) {
+        out = dmms_stats_t()
+        out.pool_bytes = counters.poolBytes
+        out.overhead_bytes = counters.overheadBytes
+        out.bytes_alloc = counters.bytesAlloc
+        out.max_bytes_alloc = counters.maxBytesAlloc
+        out.bytes_requested = counters.bytesRequested
+        out.total_allocs = counters.totalAllocs
+        out.total_frees = counters.totalFrees
+        out.failed_allocs = counters.failedAllocs
+        out.splits = counters.splits
+        out.merges = counters.merges
+        out.overruns = counters.overruns
+        out.bad_frees = counters.badFrees
+        out.double_frees = counters.doubleFrees
+        out.corruptions = counters.corruptions
+        out.min_block = UInt64(minBlockSize)
+        out.order_count = UInt32(orderCount)
+        out.coalesce = coalesce
+        withUnsafeMutablePointer(to: &out.orders) { tuple in
+            let rows = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: dmms_order_stats_t.self)
+            var k = 0
+            while k < orderCount {
+                let o = orders[k]
+                let size = UInt64(blockSize(k))
+                let free = o.globalFree &+ o.lazyFree
+                rows[k] = dmms_order_stats_t(block_size: size, in_use: o.inUse, high_water: o.highWater,
+                                             free_blocks: free, lazy_free: o.lazyFree, allocs: o.allocs, failures: o.failures)
+                out.blocks_free &+= free
+                out.bytes_free &+= free &* size
+                if free > 0 { out.max_block_free = size }
+                out.blocks_alloc &+= o.inUse
+                k &+= 1
+            }
+        }
+    }
+
+    mutating func resetPeaks() {
+        var k = 0
+        while k < orderCount { orders[k].highWater = orders[k].inUse; k &+= 1 }
+        counters.maxBytesAlloc = counters.bytesAlloc
+    }
+
+    /// The smallest power of two that holds every size at its high-water mark
+    /// at once, plus the metadata a pool of that size needs.
+    var suggestedPoolSize: UInt64 {
+        var needed: UInt64 = 0
+        var k = 0
+        while k < orderCount { needed &+= orders[k].highWater &* UInt64(blockSize(k)); k &+= 1 }
+        let blocks = UInt(ceilPowerOfTwo(UInt(max(needed, UInt64(minBlockSize)))))
+        return UInt64(blocks &+ config.metadataBytes(forData: blocks, firstRegion: true))
+    }
+}

@@ -1,0 +1,202 @@
+// Text.swift — lines of text without a heap: a fixed buffer on the stack.
+//
+// Every report (errors, dmms_show, leaks, JSON) is built one line at a time
+// here and handed to the caller's output function, so reports work the same
+// in the preloaded malloc, on bare metal, and while the pool is exhausted.
+
+import CDMMS
+
+struct TextLine {
+    static let capacity = 480
+    var bytes = InlineArray<512, UInt8>(repeating: 0)
+    var count = 0
+
+    init() {}
+
+    init(_ text: StaticString) { append(text) }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        if count < TextLine.capacity {
+            bytes[count] = b
+            count &+= 1
+        }
+    }
+
+    mutating func append(_ text: StaticString) {
+        let p = text.utf8Start
+        var i = 0
+        while i < text.utf8CodeUnitCount {
+            byte(p[i])
+            i &+= 1
+        }
+    }
+
+    /// A NUL-terminated C string, raw; "(null)" for NULL. At most `limit` bytes.
+    mutating func append(cString: UnsafePointer<CChar>?, limit: Int = 200) {
+        guard let s = cString else { return append("(null)") }
+        var i = 0
+        while i < limit, s[i] != 0 {
+            byte(UInt8(bitPattern: s[i]))
+            i &+= 1
+        }
+    }
+
+    /// The first `count` bytes of an inline name (stops at NUL).
+    mutating func append(name: InlineArray<32, UInt8>) {
+        var i = 0
+        while i < 32, name[i] != 0 {
+            byte(name[i])
+            i &+= 1
+        }
+    }
+
+    mutating func append(_ value: UInt64) {
+        var digits = InlineArray<20, UInt8>(repeating: 0)
+        var n = 0
+        var v = value
+        repeat {
+            digits[n] = UInt8(truncatingIfNeeded: 48 &+ v % 10)
+            v /= 10
+            n &+= 1
+        } while v != 0
+        while n > 0 {
+            n &-= 1
+            byte(digits[n])
+        }
+    }
+
+    mutating func append(_ value: Int) { append(signed: Int64(value)) }
+    mutating func append(_ value: UInt) { append(UInt64(value)) }
+
+    mutating func append(signed value: Int64) {
+        if value < 0 {
+            byte(45)
+            append(UInt64(0) &- UInt64(bitPattern: value))
+        } else {
+            append(UInt64(value))
+        }
+    }
+
+    mutating func appendHex(_ value: UInt64) {
+        append("0x")
+        var shift = 60
+        var started = false
+        while shift >= 0 {
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 15
+            if nibble != 0 || started || shift == 0 {
+                started = true
+                byte(nibble < 10 ? 48 &+ nibble : 87 &+ nibble)
+            }
+            shift &-= 4
+        }
+    }
+
+    /// Right-aligns `value` in a field of `width`.
+    mutating func append(_ value: UInt64, width: Int) {
+        var digits = 1
+        var v = value
+        while v >= 10 { v /= 10; digits &+= 1 }
+        pad(digits, to: width)
+        append(value)
+    }
+
+    mutating func pad(_ used: Int, to width: Int) {
+        var i = used
+        while i < width { byte(32); i &+= 1 }
+    }
+
+    /// Spaces up to column `column`.
+    mutating func column(_ column: Int) { pad(count, to: column) }
+
+    // MARK: JSON
+
+    /// A JSON string literal: quotes, escapes, and any byte that is not part of
+    /// valid UTF-8 written as \u00XX, so the document parses whatever the input.
+    mutating func appendJSON(cString: UnsafePointer<CChar>?, limit: Int = 256) {
+        guard let s = cString else { return append("null") }
+        byte(34)
+        var i = 0
+        while i < limit, s[i] != 0 {
+            let b = UInt8(bitPattern: s[i])
+            if b == 34 || b == 92 {
+                byte(92); byte(b)
+                i &+= 1
+            } else if b < 0x20 || b == 0x7F {
+                appendEscaped(b)
+                i &+= 1
+            } else if b < 0x80 {
+                byte(b)
+                i &+= 1
+            } else {
+                let length = utf8SequenceLength(s + i)
+                if length == 0 {
+                    appendEscaped(b)
+                    i &+= 1
+                } else {
+                    var j = 0
+                    while j < length { byte(UInt8(bitPattern: s[i &+ j])); j &+= 1 }
+                    i &+= length
+                }
+            }
+        }
+        byte(34)
+    }
+
+    mutating func appendJSON(name: InlineArray<32, UInt8>) {
+        var copy = InlineArray<33, CChar>(repeating: 0)
+        var i = 0
+        while i < 32 { copy[i] = CChar(bitPattern: name[i]); i &+= 1 }
+        withUnsafePointer(to: &copy) { p in
+            appendJSON(cString: UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), limit: 32)
+        }
+    }
+
+    private mutating func appendEscaped(_ b: UInt8) {
+        append("\\u00")
+        let hex: StaticString = "0123456789abcdef"
+        byte(hex.utf8Start[Int(b >> 4)])
+        byte(hex.utf8Start[Int(b & 15)])
+    }
+
+    /// Length of the valid UTF-8 sequence at `p` (lead byte >= 0x80), or 0.
+    private func utf8SequenceLength(_ p: UnsafePointer<CChar>) -> Int {
+        let b0 = UInt8(bitPattern: p[0])
+        let length: Int
+        let minimum: UInt32
+        var value: UInt32
+        if b0 & 0xE0 == 0xC0 { length = 2; minimum = 0x80; value = UInt32(b0 & 0x1F) }
+        else if b0 & 0xF0 == 0xE0 { length = 3; minimum = 0x800; value = UInt32(b0 & 0x0F) }
+        else if b0 & 0xF8 == 0xF0 { length = 4; minimum = 0x10000; value = UInt32(b0 & 0x07) }
+        else { return 0 }
+        var i = 1
+        while i < length {
+            let b = UInt8(bitPattern: p[i])
+            if b & 0xC0 != 0x80 { return 0 }
+            value = value << 6 | UInt32(b & 0x3F)
+            i &+= 1
+        }
+        if value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF) { return 0 }
+        return length
+    }
+
+    // MARK: output
+
+    /// Ends the line with '\n' and hands it to `out` (stderr when nil).
+    mutating func emit(_ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
+        bytes[count] = 10
+        bytes[count &+ 1] = 0
+        let length = count &+ 1
+        withUnsafePointer(to: &bytes) { p in
+            let text = UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self)
+            if let out = out { out(text, arg) } else { Platform.writeError(text, length) }
+        }
+        count = 0
+    }
+
+    /// The text so far as a NUL-terminated C string, for the duration of `body`.
+    mutating func withCString(_ body: (UnsafePointer<CChar>) -> Void) {
+        bytes[count] = 0
+        withUnsafePointer(to: &bytes) { p in body(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self)) }
+    }
+}

@@ -1,0 +1,35 @@
+/* check.h — the smallest test harness: CHECK records a failure and goes on,
+ * and every test program ends with the line "N passed, N failed". */
+#ifndef DMMS_TEST_CHECK_H
+#define DMMS_TEST_CHECK_H
+#include <stdio.h>
+#include <stdlib.h>
+
+static unsigned long checks_passed, checks_failed;
+
+#define CHECK(cond) do { \
+    if (cond) { checks_passed++; } \
+    else { checks_failed++; fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); } \
+} while (0)
+
+#define CHECK_EQ(a, b) do { \
+    unsigned long long va_ = (unsigned long long)(a), vb_ = (unsigned long long)(b); \
+    if (va_ == vb_) { checks_passed++; } \
+    else { checks_failed++; fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%llu != %llu)\n", \
+                                    __FILE__, __LINE__, #a, #b, va_, vb_); } \
+} while (0)
+
+static int check_summary(const char *name) {
+    printf("%s: %lu passed, %lu failed\n", name, checks_passed, checks_failed);
+    return checks_failed == 0 ? 0 : 1;
+}
+
+/* A deterministic generator (xorshift64*), so every run is repeatable. */
+static unsigned long long rng_state = 88172645463325252ULL;
+static unsigned long long rng(void) {
+    rng_state ^= rng_state >> 12; rng_state ^= rng_state << 25; rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ULL;
+}
+static size_t rng_below(size_t n) { return (size_t)(rng() % n); }
+
+#endif

@@ -1,0 +1,245 @@
+/* test_random.c — a seeded random workload against a reference model.
+ *
+ * For each coalescing policy and pool shape: allocations (plain, calloc,
+ * aligned), frees and reallocs in random order, driven into exhaustion now
+ * and then. After every operation the model and the pool must agree: no two
+ * live buffers overlap (each holds its own pattern, verified before it is
+ * freed or resized), and the counters of dmms_stats match the model exactly.
+ * dmms_check runs every few thousand operations. A failed request must be
+ * one no pool could meet: no free block of its size is left after the joins.
+ * When everything is freed the pool must be its original top blocks again.
+ */
+#include "check.h"
+#include "dmms.h"
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_LIVE 3000
+
+typedef struct { unsigned char *ptr; size_t size; int order; unsigned char seed; } live_t;
+static live_t live[MAX_LIVE];
+static size_t live_count;
+
+typedef struct {
+    uint64_t total_allocs, total_frees, failed, bytes_requested;
+    uint64_t in_use[DMMS_MAX_ORDERS], allocs[DMMS_MAX_ORDERS], failures[DMMS_MAX_ORDERS];
+} model_t;
+static model_t model;
+static unsigned long errors_other;
+
+static void quiet_handler(const dmms_error_t *e, void *arg) {
+    (void)arg;
+    if (e->status != DMMS_E_NO_MEMORY) {
+        errors_other++;
+        fprintf(stderr, "unexpected: %s\n", e->message);
+    }
+}
+
+static size_t extra_bytes(const dmms_config_t *c) {
+    return ((c->flags & DMMS_F_GUARD) ? c->guard_bytes : 0) + ((c->flags & DMMS_F_TRACK_OWNER) ? 8 : 0);
+}
+
+/* The order a request lands in (-1: larger than any order). */
+static int order_of(const dmms_config_t *c, size_t size, size_t alignment) {
+    size_t need = size + extra_bytes(c);
+    if (need < alignment) need = alignment;
+    int order = 0;
+    size_t block = c->min_block;
+    while (block < need) { block <<= 1; order++; if (order >= 40) return -1; }
+    return order;
+}
+
+static void fill(live_t *l) { for (size_t i = 0; i < l->size; i++) l->ptr[i] = (unsigned char)(l->seed + i * 7); }
+static int intact(const live_t *l) {
+    for (size_t i = 0; i < l->size; i++) if (l->ptr[i] != (unsigned char)(l->seed + i * 7)) return 0;
+    return 1;
+}
+
+static size_t random_size(int big_phase) {
+    size_t r = rng_below(100);
+    if (big_phase && r < 30) return 4096 + rng_below(128 * 1024);
+    if (r < 3) return 0;
+    /* log-uniform 1 .. 8 KiB */
+    unsigned bits = 1 + (unsigned)rng_below(13);
+    return 1 + rng_below((size_t)1 << bits);
+}
+
+static void compare(dmms_pool_t *p, const char *when) {
+    dmms_stats_t s;
+    CHECK_EQ(dmms_stats(p, &s), DMMS_OK);
+    int ok = s.total_allocs == model.total_allocs && s.total_frees == model.total_frees &&
+             s.failed_allocs == model.failed && s.bytes_requested == model.bytes_requested &&
+             s.blocks_alloc == live_count;
+    for (uint32_t k = 0; k < s.order_count; k++) {
+        ok = ok && s.orders[k].in_use == model.in_use[k] && s.orders[k].allocs == model.allocs[k] &&
+             s.orders[k].failures == model.failures[k] && s.orders[k].high_water >= s.orders[k].in_use;
+    }
+    if (!ok) {
+        fprintf(stderr, "stats differ from the model %s (allocs %llu/%llu frees %llu/%llu failed %llu/%llu req %llu/%llu live %llu/%zu)\n",
+                when, (unsigned long long)s.total_allocs, (unsigned long long)model.total_allocs,
+                (unsigned long long)s.total_frees, (unsigned long long)model.total_frees,
+                (unsigned long long)s.failed_allocs, (unsigned long long)model.failed,
+                (unsigned long long)s.bytes_requested, (unsigned long long)model.bytes_requested,
+                (unsigned long long)s.blocks_alloc, live_count);
+        for (uint32_t k = 0; k < s.order_count; k++)
+            if (s.orders[k].in_use != model.in_use[k] || s.orders[k].allocs != model.allocs[k] || s.orders[k].failures != model.failures[k])
+                fprintf(stderr, "  order %u (%llu B): in_use %llu/%llu allocs %llu/%llu failures %llu/%llu\n", k,
+                        (unsigned long long)s.orders[k].block_size,
+                        (unsigned long long)s.orders[k].in_use, (unsigned long long)model.in_use[k],
+                        (unsigned long long)s.orders[k].allocs, (unsigned long long)model.allocs[k],
+                        (unsigned long long)s.orders[k].failures, (unsigned long long)model.failures[k]);
+    }
+    CHECK(ok);
+}
+
+static void count_alloc(int order, size_t size) {
+    model.total_allocs++; model.bytes_requested += size; model.in_use[order]++; model.allocs[order]++;
+}
+static void count_free(const dmms_config_t *c, const live_t *l) {
+    (void)c; model.total_frees++; model.bytes_requested -= l->size; model.in_use[l->order]--;
+}
+
+/* A NULL answer must mean no free block of that order is left. */
+static void count_failure(dmms_pool_t *p, int order) {
+    model.failed++;
+    if (order >= 0) model.failures[order]++;
+    dmms_stats_t s;
+    dmms_stats(p, &s);
+    if (order >= 0 && (uint32_t)order < s.order_count) CHECK(s.max_block_free < s.orders[order].block_size);
+}
+
+static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *c, long operations) {
+    memset(&model, 0, sizeof model);
+    live_count = 0;
+    dmms_stats_t initial;
+    dmms_stats(p, &initial);
+    unsigned long failures_seen = 0;
+    for (long op = 0; op < operations; op++) {
+        int big_phase = (op / 20000) % 4 == 3;
+        size_t r = rng_below(100);
+        if (live_count > 0 && (r < 40 || live_count == MAX_LIVE)) {            /* free */
+            size_t i = rng_below(live_count);
+            CHECK(intact(&live[i]));
+            CHECK_EQ(dmms_pool_free(p, live[i].ptr), DMMS_OK);
+            count_free(c, &live[i]);
+            live[i] = live[--live_count];
+        } else if (live_count > 0 && r < 50) {                                  /* realloc */
+            size_t i = rng_below(live_count);
+            size_t size = random_size(big_phase);
+            CHECK(intact(&live[i]));
+            int order = order_of(c, size, 0);
+            unsigned char *q = dmms_pool_realloc(p, live[i].ptr, size);
+            if (q == NULL) {
+                count_failure(p, order);
+                failures_seen++;
+                CHECK(intact(&live[i]));
+            } else {
+                count_free(c, &live[i]);
+                count_alloc(order, size);
+                size_t keep = live[i].size < size ? live[i].size : size;
+                for (size_t j = 0; j < keep; j++) CHECK_EQ(q[j], (unsigned char)(live[i].seed + j * 7));
+                live[i].ptr = q;
+                live[i].size = size;
+                live[i].order = order;
+                fill(&live[i]);
+                CHECK_EQ(dmms_usable_size(q), size);
+            }
+        } else {                                                                 /* alloc */
+            size_t size = random_size(big_phase);
+            size_t alignment = 0;
+            unsigned char *q;
+            if (r < 56) {
+                alignment = (size_t)16 << rng_below(9);
+                q = dmms_pool_aligned_alloc(p, alignment, size);
+                if (q) CHECK(((uintptr_t)q & (alignment - 1)) == 0);
+            } else if (r < 62) {
+                size_t count = 1 + rng_below(4), each = size / 4 + 1;
+                q = dmms_pool_calloc(p, count, each);
+                size = count * each;
+                if (q) CHECK_EQ(dmms_usable_size(q), size);
+                if (q) for (size_t j = 0; j < size; j++) CHECK_EQ(q[j], 0);
+            } else {
+                q = dmms_pool_alloc(p, size);
+            }
+            int order = order_of(c, size, alignment);
+            if (q == NULL) {
+                count_failure(p, order);
+                failures_seen++;
+            } else {
+                CHECK(((uintptr_t)q & 15) == 0);
+                count_alloc(order, size);
+                live[live_count] = (live_t){ q, size, order, (unsigned char)rng() };
+                fill(&live[live_count]);
+                live_count++;
+            }
+        }
+        if (op % 997 == 0) compare(p, "during the run");
+        if (op % 5000 == 0) CHECK_EQ(dmms_check(p), 0);
+    }
+    compare(p, "at the end");
+    CHECK_EQ(dmms_check(p), 0);
+    while (live_count > 0) {
+        CHECK(intact(&live[live_count - 1]));
+        CHECK_EQ(dmms_pool_free(p, live[live_count - 1].ptr), DMMS_OK);
+        count_free(c, &live[--live_count]);
+    }
+    compare(p, "after freeing everything");
+    dmms_stats_t s;
+    if (c->coalesce == DMMS_COALESCE_ON_DEMAND) {
+        /* Freed blocks stay lazy until a request needs them joined. */
+        void *whole = dmms_pool_alloc(p, initial.max_block_free - extra_bytes(c));
+        CHECK(whole != NULL);
+        CHECK_EQ(dmms_pool_free(p, whole), DMMS_OK);
+    }
+    dmms_stats(p, &s);
+    CHECK_EQ(s.blocks_free, initial.blocks_free);
+    CHECK_EQ(s.max_block_free, initial.max_block_free);
+    CHECK_EQ(s.bytes_free, initial.bytes_free);
+    CHECK_EQ(s.bytes_alloc, 0);
+    CHECK_EQ(dmms_check(p), 0);
+    printf("  %-34s %ld ops, %lu failed requests, %llu splits, %llu merges\n", name, operations, failures_seen,
+           (unsigned long long)s.splits, (unsigned long long)s.merges);
+    return failures_seen;
+}
+
+int main(int argc, char **argv) {
+    long scale = argc > 1 ? atol(argv[1]) : 1;   /* `make soak` passes a larger scale */
+    dmms_set_error_handler(quiet_handler, NULL);
+    static const uint32_t policies[] = { DMMS_COALESCE_LAZY, DMMS_COALESCE_EAGER, DMMS_COALESCE_ON_DEMAND };
+    static const char *names[] = { "lazy", "eager", "on_demand" };
+    unsigned long total_failures = 0;
+    long total_ops = 0;
+    for (int i = 0; i < 3; i++) {
+        dmms_config_t c;
+        dmms_config_init(&c);
+        c.coalesce = policies[i];
+        char label[64];
+
+        /* A mapped power-of-two pool: one top block. */
+        dmms_pool_t *p = dmms_pool_create(NULL, 4 << 20, &c);
+        CHECK(p != NULL);
+        snprintf(label, sizeof label, "%s, 4 MiB mapped", names[i]);
+        total_failures += run(label, p, &c, 250000 * scale);
+        CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+        total_ops += 250000 * scale;
+
+        /* An odd-sized static pool plus an added region, no diagnostics, min block 16. */
+        static unsigned char memory[3 << 20] __attribute__((aligned(64)));
+        static unsigned char extra[700 * 1024 + 48] __attribute__((aligned(16)));
+        dmms_config_init(&c);
+        c.coalesce = policies[i];
+        c.flags = DMMS_F_THREAD_SAFE;
+        c.min_block = 16;
+        p = dmms_pool_create(memory + 64, sizeof memory - 64 - 1000, &c);
+        CHECK(p != NULL);
+        CHECK_EQ(dmms_pool_add_memory(p, extra + 16, sizeof extra - 16), DMMS_OK);
+        snprintf(label, sizeof label, "%s, odd static + region", names[i]);
+        total_failures += run(label, p, &c, 150000 * scale);
+        CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+        total_ops += 150000 * scale;
+    }
+    printf("  %ld operations, %lu failed requests (each checked against the free blocks)\n", total_ops, total_failures);
+    CHECK(total_failures > 1000);
+    CHECK_EQ(errors_other, 0);
+    return check_summary("test_random");
+}

@@ -1,0 +1,309 @@
+/*
+ * dmms.h — DMMS, a buddy-system memory allocator for real-time C programs.
+ *
+ * One header, the whole contract. Memory is handed out in power-of-two blocks
+ * (min_block << order) split from larger ones and joined back lazily (Barkley &
+ * Lee's slack rule), so allocation and free do bounded work. Every buffer can
+ * carry guard bytes checked at free, the task that asked for it, its call site
+ * and a sequence number; every block size keeps a high-water mark.
+ *
+ * Conventions used below, per function:
+ *   Time     — worst-case work; "bounded" means O(number of block sizes) with
+ *              no list or block walks and no system call.
+ *   Fails    — exactly when the function returns its failure value.
+ *   Threads  — with DMMS_F_THREAD_SAFE (the default) any function may be called
+ *              from any thread; without it the caller serialises access.
+ *   Bad ptr  — what happens with a pointer DMMS did not hand out. DMMS never
+ *              dereferences a pointer it cannot prove is one of its buffers;
+ *              such a pointer is reported (see dmms_set_error_handler) and the
+ *              pool stays consistent.
+ *
+ * Every function that takes a pool accepts NULL for the default pool.
+ * Errors are reported through the error handler *and* returned as a status
+ * where the function returns one; the handler runs without the pool lock.
+ */
+#ifndef DMMS_H
+#define DMMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DMMS_VERSION 100                 /* major*10000 + minor*100 + patch */
+/* The version of the library in use. Time O(1). Never fails. */
+uint32_t dmms_version(void);
+
+typedef struct dmms_pool_s dmms_pool_t;  /* opaque */
+
+/* ---- status codes (int32_t, no C enum in the ABI) ------------------------ */
+typedef int32_t dmms_status_t;
+#define DMMS_OK                  0
+#define DMMS_E_INVALID_ARG       1  /* bad argument or config                              */
+#define DMMS_E_NO_MEMORY         2  /* request cannot be met                               */
+#define DMMS_E_NOT_OWNED         3  /* pointer is not inside the pool (or any pool)        */
+#define DMMS_E_NOT_BLOCK         4  /* inside a live buffer or metadata, not a buffer start */
+#define DMMS_E_DOUBLE_FREE       5  /* address lies in free memory (freed, joined or not)  */
+#define DMMS_E_OVERRUN           6  /* freed, but bytes past the requested end were written */
+#define DMMS_E_CORRUPT           7  /* buffer metadata damaged: quarantined, pool consistent */
+#define DMMS_E_WRITE_AFTER_FREE  8  /* free-fill pattern damaged (DMMS_F_FILL_FREE)         */
+#define DMMS_E_BUSY              9  /* destroy refused: buffers still live                 */
+
+/* Short upper-case name of a status ("DMMS_E_OVERRUN"); "DMMS_E_UNKNOWN" for
+ * values outside the list. Time O(1). Never returns NULL. */
+const char *dmms_strerror(dmms_status_t status);
+
+/* ---- configuration -------------------------------------------------------- */
+#define DMMS_COALESCE_LAZY       0  /* default: slack rule, bounded work per free          */
+#define DMMS_COALESCE_EAGER      1  /* classic buddy: join as far as possible on every free */
+#define DMMS_COALESCE_ON_DEMAND  2  /* never join on free; join only when a request fails  */
+
+#define DMMS_F_THREAD_SAFE     0x01u /* internal lock                       (default on)  */
+#define DMMS_F_GUARD           0x02u /* guard bytes, checked at free        (default on)  */
+#define DMMS_F_TRACK_OWNER     0x04u /* task id, call site, sequence        (default on)  */
+#define DMMS_F_FILL_FREE       0x08u /* fill freed buffers, verify on reuse (default off) */
+#define DMMS_F_ABORT_ON_ERROR  0x10u /* abort() after reporting an error    (default off) */
+
+typedef struct dmms_config_s {
+    uint32_t    flags;
+    uint32_t    min_block;     /* power of two, 16..4096; default 32                    */
+    uint32_t    guard_bytes;   /* 0..64; default 8                                      */
+    uint32_t    coalesce;      /* DMMS_COALESCE_*                                       */
+    const char *name;          /* shown in reports; copied (at least 31 chars kept)     */
+} dmms_config_t;
+
+/* Fills *cfg with the defaults (thread safe, guard 8, track owner, lazy, min
+ * block 32, name "pool"). Time O(1). cfg NULL: does nothing. */
+void dmms_config_init(dmms_config_t *cfg);
+
+/* ---- pools ------------------------------------------------------------------
+ * All pool state lives inside the pool's memory: the blocks at its start, the
+ * allocator's records (one byte per 64 bytes at most, plus a fixed header and
+ * the owner table) at its end. Nothing is kept on a hidden heap.
+ *
+ * A block of size S always starts at an address that is a multiple of S, so
+ * the largest block a region can hold depends on the alignment of its memory:
+ * memory aligned to 2^n and at least 2^n + dmms_pool_overhead(2^n) long holds
+ * one block of 2^n bytes.
+ */
+
+/* Bytes of metadata a pool needs to manage `size` bytes of blocks, so that
+ * dmms_pool_create(m, size + dmms_pool_overhead(size, cfg), cfg) with m aligned
+ * to min_block has at least `size` bytes in blocks. cfg NULL = defaults.
+ * Time O(1). Fails (returns 0) for an invalid cfg. */
+size_t dmms_pool_overhead(size_t size, const dmms_config_t *cfg);
+
+/* Creates a pool over `memory` (16-byte aligned, `size` bytes, owned by the
+ * pool until destroyed) or, with memory NULL, over `size` bytes mapped from the
+ * OS (aligned so that a power-of-two size is one block). cfg NULL = defaults.
+ * Time O(size / 64) to clear the block map. Fails (NULL, DMMS_E_INVALID_ARG
+ * reported) for a bad cfg field, memory not 16-byte aligned, or a size too
+ * small to hold the metadata and one block of min_block; (NULL,
+ * DMMS_E_NO_MEMORY) when the OS refuses the mapping. Threads: safe. */
+dmms_pool_t *dmms_pool_create(void *memory, size_t size, const dmms_config_t *cfg);
+
+/* Destroys a pool with no live buffers; memory it mapped goes back to the OS.
+ * Returns DMMS_E_BUSY (pool untouched) while buffers are live, DMMS_E_NOT_OWNED
+ * for a handle that is not a live pool, DMMS_E_INVALID_ARG for the built-in
+ * default pool. Time O(regions). Threads: no other call may use the pool. */
+dmms_status_t dmms_pool_destroy(dmms_pool_t *pool);
+
+/* Adds a region of memory (16-byte aligned) to a pool; it is carved into the
+ * largest aligned power-of-two blocks that fit. Returns DMMS_E_INVALID_ARG for
+ * memory that is NULL, misaligned, overlaps a pool, or is too small, and
+ * DMMS_E_NO_MEMORY when the pool's region table is full (16 regions).
+ * Time O(size / 64). Threads: safe. */
+dmms_status_t dmms_pool_add_memory(dmms_pool_t *pool, void *memory, size_t size);
+
+/* The default pool: created on first use from DMMS_POOL_SIZE bytes (default
+ * 64 MiB) mapped from the OS, growing by mapped regions when a request cannot
+ * be met — unless dmms_set_default_pool installed one first. Returns NULL only
+ * when the OS refuses the first mapping. Time O(1) after the first call. */
+dmms_pool_t *dmms_default_pool(void);
+
+/* Makes `pool` the default (the RTOS way: a pool over a static array). NULL
+ * restores the built-in pool. Returns DMMS_E_NOT_OWNED for a handle that is
+ * not a live pool. Threads: call before other threads allocate. */
+dmms_status_t dmms_set_default_pool(dmms_pool_t *pool);
+
+/* ---- allocation -------------------------------------------------------------
+ * Every pointer returned is at least 16-byte aligned. size 0 gives a distinct
+ * minimum buffer. A request that cannot be met returns NULL, counts in
+ * failed_allocs and its order's failures, and is reported as DMMS_E_NO_MEMORY.
+ * Sizes never overflow: SIZE_MAX or sizes past the largest block fail.
+ * Time: bounded, except that a request that finds no free block may first
+ * join every lazily freed block (O(lazily freed blocks), counted in the
+ * "demand_joins" figure of dmms_show and the JSON report).
+ * Threads: safe (with DMMS_F_THREAD_SAFE).
+ */
+void *dmms_pool_alloc(dmms_pool_t *pool, size_t size);
+/* As dmms_pool_alloc, recording `file` (kept as a pointer: pass a string
+ * literal) and `line` as the buffer's call site. */
+void *dmms_pool_alloc_at(dmms_pool_t *pool, size_t size, const char *file, int32_t line);
+/* count * size bytes, zeroed; NULL when the product overflows. */
+void *dmms_pool_calloc(dmms_pool_t *pool, size_t count, size_t size);
+/* Resizes a live buffer: in place when it shrinks or when the buddies above it
+ * are free, else by moving (contents kept up to the smaller size). ptr NULL
+ * acts as alloc; size 0 keeps a minimum buffer. The caller becomes the owner.
+ * Counts as one free and one allocation. Fails (NULL, old buffer untouched)
+ * when the request cannot be met or ptr is not a live buffer (reported with
+ * the status dmms_pool_free would give). */
+void *dmms_pool_realloc(dmms_pool_t *pool, void *ptr, size_t size);
+/* A buffer aligned to `alignment`, a power of two up to the largest block
+ * size. Fails (NULL, DMMS_E_INVALID_ARG reported) for 0, a non-power of two,
+ * or an alignment larger than any block of the pool. */
+void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
+
+/* Returns a buffer to its pool. NULL is DMMS_OK. Checks, in this order:
+ *   DMMS_E_NOT_OWNED     ptr is outside the pool (nothing touched)
+ *   DMMS_E_DOUBLE_FREE   ptr lies in free memory
+ *   DMMS_E_NOT_BLOCK     ptr is inside a live buffer or the pool's metadata
+ *   DMMS_E_CORRUPT       the buffer's owner record fails its checksum: the
+ *                        buffer is quarantined (never reused) and no longer
+ *                        counts as live
+ *   DMMS_E_OVERRUN       a guard byte was written: reported with the offset of
+ *                        the first damaged byte; the buffer IS freed
+ * Every status but DMMS_OK and DMMS_E_OVERRUN leaves the buffer and all figures
+ * as they were (except the error counters). Time: bounded. */
+dmms_status_t dmms_pool_free(dmms_pool_t *pool, void *ptr);
+
+/* Bytes usable in a live DMMS buffer (its requested size); 0 for anything
+ * else, including NULL. Time O(pools * regions). Never reports. */
+size_t dmms_usable_size(const void *ptr);
+
+/* ---- the simple interface (default pool) --------------------------------- */
+void *dmms_alloc(size_t size);
+/* Frees a buffer of any pool, found from its address (DMMS_E_NOT_OWNED when
+ * no pool holds it). Time O(pools * regions) to find the pool. */
+dmms_status_t dmms_free(void *ptr);
+#define DMMS_ALLOC(size) dmms_pool_alloc_at(NULL, (size), __FILE__, __LINE__)
+
+/* ---- statistics -------------------------------------------------------------
+ * Order k is the block size min_block << k. A block "exists at order k" while
+ * it is allocated or free at that size; splitting it removes it from k.
+ */
+#define DMMS_MAX_ORDERS 48
+typedef struct dmms_order_stats_s {
+    uint64_t block_size;   /* min_block << index                                   */
+    uint64_t in_use;       /* buffers of this size allocated now                   */
+    uint64_t high_water;   /* most ever in use at once; never decreases until reset */
+    uint64_t free_blocks;  /* free blocks of this size, joined or not              */
+    uint64_t lazy_free;    /* of those, freed but not yet eligible for joining     */
+    uint64_t allocs;       /* cumulative buffers handed out at this size           */
+    uint64_t failures;     /* requests of this size that could not be met          */
+} dmms_order_stats_t;
+
+typedef struct dmms_stats_s {
+    uint64_t pool_bytes;       /* bytes in blocks, all regions                      */
+    uint64_t overhead_bytes;   /* of the pool's memory, kept for metadata           */
+    uint64_t bytes_free, blocks_free, max_block_free;        /* memPartInfoGet names */
+    uint64_t bytes_alloc, blocks_alloc, max_bytes_alloc;     /* block bytes          */
+    uint64_t bytes_requested;  /* sum of requested sizes of live buffers            */
+    uint64_t total_allocs, total_frees, failed_allocs;
+    uint64_t splits, merges;
+    uint64_t overruns, bad_frees, double_frees, corruptions;
+    uint64_t min_block;
+    uint32_t order_count;      /* valid entries in orders[]                         */
+    uint32_t coalesce;
+    dmms_order_stats_t orders[DMMS_MAX_ORDERS];
+} dmms_stats_t;
+
+/* A consistent snapshot (taken under the pool lock). Quarantined buffers are
+ * in neither bytes_free nor bytes_alloc. Returns DMMS_E_INVALID_ARG for out
+ * NULL, DMMS_E_NOT_OWNED for a bad handle. Time O(block sizes). */
+dmms_status_t dmms_stats(dmms_pool_t *pool, dmms_stats_t *out);
+/* Sets every high-water mark (and max_bytes_alloc) to the current value.
+ * Time O(block sizes). */
+void     dmms_stats_reset_peaks(dmms_pool_t *pool);
+/* The smallest pool size (a power of two plus dmms_pool_overhead) that holds
+ * every block size at its high-water mark at once. 0 for a bad handle.
+ * Time O(block sizes). */
+uint64_t dmms_suggest_pool_size(dmms_pool_t *pool);
+
+/* ---- visibility -------------------------------------------------------------
+ * Output goes to `out` one line at a time (each ends in '\n', NUL-terminated,
+ * valid until the call returns); out NULL writes to stderr. `out` is called
+ * without the pool lock held, so it may allocate, even from this pool.
+ */
+typedef void (*dmms_output_fn)(const char *text, void *arg);   /* NULL = stderr */
+
+/* Level 0: memPartShow's table; 1: + one row per block size and the suggested
+ * pool size; 2: + every live buffer; 3: + every free block. Time O(live + free
+ * blocks). */
+void     dmms_show(dmms_pool_t *pool, int32_t level, dmms_output_fn out, void *arg);
+/* One JSON document: config, stats, orders, live buffers, recent errors (the
+ * last 16) and the pool map (every block of every region as
+ * [offset, order, state, owner-group]). Strings are escaped so that any bytes
+ * in a name or file give valid JSON. Time O(live + free blocks). */
+void     dmms_report_json(dmms_pool_t *pool, dmms_output_fn out, void *arg);
+
+typedef struct dmms_block_info_s {
+    const void *ptr;
+    uint64_t    requested, block_size;
+    uint64_t    owner;          /* task id of the allocating task                  */
+    const char *file;           /* call site, or NULL                              */
+    int32_t     line;
+    uint32_t    reserved;
+    uint64_t    seq;            /* per-pool allocation sequence number, from 1     */
+} dmms_block_info_t;
+typedef int32_t (*dmms_walk_fn)(const dmms_block_info_t *info, void *arg); /* !=0 stops */
+
+/* Passes every live buffer, in address order, to fn (called without the pool
+ * lock: fn may allocate or free). Returns how many were passed. Owner fields
+ * are 0/NULL without DMMS_F_TRACK_OWNER. Time O(live + free blocks). */
+uint64_t dmms_walk(dmms_pool_t *pool, dmms_walk_fn fn, void *arg);
+/* Sequence number of the latest allocation (0 if none). Time O(1). */
+uint64_t dmms_mark(dmms_pool_t *pool);
+/* Reports the live buffers allocated after mark `since`, grouped by owner and
+ * call site, largest group (by requested bytes) first; returns how many
+ * buffers. Needs DMMS_F_TRACK_OWNER (else returns 0). Time O(live + groups^2). */
+uint64_t dmms_report_leaks(dmms_pool_t *pool, uint64_t since, dmms_output_fn out, void *arg);
+/* Verifies every live buffer's guard and owner record, every free block's
+ * links (and fill pattern with DMMS_F_FILL_FREE), the block map, the free lists
+ * and the counters. Reports each problem through the error handler and returns
+ * how many it found (0: consistent). Quarantined buffers are not problems.
+ * Time O(live + free blocks). */
+uint64_t dmms_check(dmms_pool_t *pool);
+
+/* ---- errors ----------------------------------------------------------------- */
+typedef struct dmms_error_s {
+    dmms_status_t status;
+    uint32_t      reserved;
+    const char   *pool_name;
+    const void   *ptr;
+    uint64_t      requested, block_size;
+    uint64_t      offset;       /* OVERRUN/WRITE_AFTER_FREE: first damaged byte, from ptr */
+    uint64_t      owner;        /* who allocated it, with its call site              */
+    const char   *file;
+    int32_t       line;
+    uint32_t      reserved2;
+    uint64_t      caller;       /* task that made the call that found the error      */
+    const char   *message;      /* one human-readable line                            */
+} dmms_error_t;
+typedef void (*dmms_error_fn)(const dmms_error_t *err, void *arg);
+
+/* Installs the process-wide error handler; NULL restores the default, which
+ * writes err->message and a newline to stderr. Handlers run without any pool
+ * lock held and may call dmms_stats, dmms_show and dmms_walk. With
+ * DMMS_F_ABORT_ON_ERROR the pool calls abort() after the handler returns. */
+void dmms_set_error_handler(dmms_error_fn fn, void *arg);
+
+/* ---- porting ---------------------------------------------------------------- */
+typedef uint64_t (*dmms_task_id_fn)(void);
+/* Installs the function that names the calling task (e.g. taskIdSelf); NULL
+ * restores the default, the OS thread id cached per thread. */
+void dmms_set_task_id_hook(dmms_task_id_fn fn);
+
+/* Lock hooks for kernels without pthreads (see PORTING.md). `storage` is 64
+ * bytes inside the pool, 16-byte aligned, zeroed before init. Install before
+ * creating pools; NULL functions restore the built-in lock. */
+typedef void (*dmms_lock_fn)(void *storage);
+void dmms_set_lock_hooks(dmms_lock_fn init, dmms_lock_fn lock, dmms_lock_fn unlock,
+                         dmms_lock_fn destroy);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DMMS_H */
