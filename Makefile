@@ -17,7 +17,7 @@ HEADERS  := include/dmms.h Sources/CDMMS/platform.h Sources/CDMMS/module.modulem
 
 # Embedded Swift: no runtime, no metadata, nothing but libc (see TOOLCHAIN notes
 # in the README). The version script exports dmms_* and nothing else.
-EMBEDDED := -enable-experimental-feature Embedded -wmo -parse-as-library -O \
+EMBEDDED := -enable-experimental-feature Embedded -wmo -parse-as-library -O -g \
             -enforce-exclusivity=unchecked -swift-version 5 -I Sources/CDMMS \
             -Xfrontend -function-sections -Xfrontend -disable-stack-protector
 LDSHARED := -emit-library -use-ld=lld -Xlinker --gc-sections
@@ -29,7 +29,7 @@ LINK_C   := -I include -L $(LIB) -ldmms -Wl,-rpath,$(abspath $(LIB))
 all: lib
 lib: $(LIB)/libdmms.so
 
-$(LIB)/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map
+$(LIB)/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
 	@mkdir -p $(LIB)
 	$(SWIFTC) $(EMBEDDED) $(LDSHARED) -Xlinker --version-script=$(BUILD)/dmms.map \
 	    -Xlinker -soname=libdmms.so.0 -module-name DMMS $(SOURCES) -o $@

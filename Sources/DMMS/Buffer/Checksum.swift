@@ -30,7 +30,7 @@ extension PoolState {
     /// The key of the record at `address` describing a block of `order` in
     /// `state` with `slack`: binds a record to everything the trusted map says.
     @inline(__always)
-    func recordKey(_ address: UInt, order: Int, state: BlockState, slack: UInt) -> UInt64 {
+    mutating func recordKey(_ address: UInt, order: Int, state: BlockState, slack: UInt) -> UInt64 {
         mix64(UInt64(address) ^ secret ^ UInt64(slack) &* 0x1000_0000_01B3 ^ UInt64(order &<< 2 | Int(state.rawValue)) << 56)
     }
 }

@@ -12,10 +12,10 @@ let freeFillByte: UInt8 = 0xDD
 
 extension PoolState {
     @inline(__always)
-    func guardPattern(_ block: UInt) -> UInt64 { secret ^ UInt64(block) &* 0x9E37_79B9_7F4A_7C15 }
+    mutating func guardPattern(_ block: UInt) -> UInt64 { secret ^ UInt64(block) &* 0x9E37_79B9_7F4A_7C15 }
 
     @inline(__always)
-    func writeGuard(block: UInt, requested: UInt) {
+    mutating func writeGuard(block: UInt, requested: UInt) {
         let pattern = guardPattern(block)
         let p = UnsafeMutableRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         let count = Int(guardBytes)
@@ -32,7 +32,7 @@ extension PoolState {
 
     /// Offset from the buffer start of the first damaged guard byte, or nil.
     @inline(__always)
-    func damagedGuard(block: UInt, requested: UInt) -> UInt? {
+    mutating func damagedGuard(block: UInt, requested: UInt) -> UInt? {
         let pattern = guardPattern(block)
         let p = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         let count = Int(guardBytes)
@@ -54,13 +54,13 @@ extension PoolState {
     // MARK: free fill (DMMS_F_FILL_FREE): every byte of a free block after its links
 
     @inline(__always)
-    func fillFree(_ block: UInt, order: Int) {
+    mutating func fillFree(_ block: UInt, order: Int) {
         let start = UnsafeMutableRawPointer(bitPattern: block &+ UInt(FreeNode.size)).unsafelyUnwrapped
         start.initializeMemory(as: UInt8.self, repeating: freeFillByte, count: Int(blockSize(order)) &- FreeNode.size)
     }
 
     /// Offset from the block start of the first byte that is not the fill, or nil.
-    func damagedFill(_ block: UInt, order: Int) -> UInt? {
+    mutating func damagedFill(_ block: UInt, order: Int) -> UInt? {
         let p = UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped
         var i = FreeNode.size
         let end = Int(blockSize(order))

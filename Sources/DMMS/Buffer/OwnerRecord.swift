@@ -25,7 +25,7 @@ struct OwnerRecord {
 
 extension PoolState {
     @inline(__always)
-    func writeOwnerRecord(_ record: OwnerRecord, block: UInt, order: Int, slack: UInt) {
+    mutating func writeOwnerRecord(_ record: OwnerRecord, block: UInt, order: Int, slack: UInt) {
         let fields = UInt64(record.sequenceLow) | UInt64(record.owner) << 32
         let check = fold16(fields ^ recordKey(block, order: order, state: .allocated, slack: slack))
         OwnerRecord.address(ofBlock: block, size: blockSize(order))
@@ -34,7 +34,7 @@ extension PoolState {
 
     /// The owner record of an allocated block, or nil when it fails its check.
     @inline(__always)
-    func readOwnerRecord(block: UInt, order: Int, slack: UInt) -> OwnerRecord? {
+    mutating func readOwnerRecord(block: UInt, order: Int, slack: UInt) -> OwnerRecord? {
         let word = UInt64(littleEndian: OwnerRecord.address(ofBlock: block, size: blockSize(order)).load(as: UInt64.self))
         let fields = word & 0xFFFF_FFFF_FFFF
         let check = UInt16(truncatingIfNeeded: word >> 48)
@@ -44,7 +44,7 @@ extension PoolState {
 
     /// The full sequence number whose low 32 bits are `low`: the latest one issued.
     @inline(__always)
-    func fullSequence(_ low: UInt32) -> UInt64 {
+    mutating func fullSequence(_ low: UInt32) -> UInt64 {
         sequence &- UInt64(UInt32(truncatingIfNeeded: sequence) &- low)
     }
 }

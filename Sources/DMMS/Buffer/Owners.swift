@@ -65,7 +65,7 @@ extension PoolState {
 
     /// The entry behind an index (entry 0 is "unknown": task 0, no site).
     @inline(__always)
-    func ownerEntry(_ index: UInt16) -> OwnerEntry {
+    mutating func ownerEntry(_ index: UInt16) -> OwnerEntry {
         guard let table = owners, Int(index) < ownerCapacity, index != unknownOwner else { return OwnerEntry() }
         return table[Int(index)]
     }

@@ -50,34 +50,34 @@ struct Block {
 extension PoolState {
     /// Index of the region holding `address`, or -1. O(regions).
     @inline(__always)
-    func regionIndex(of address: UInt) -> Int {
+    mutating func regionIndex(of address: UInt) -> Int {
         var i = 0
         while i < regionCount {
-            if regions[i].contains(address) { return i }
+            if regions[at: i].contains(address) { return i }
             i &+= 1
         }
         return -1
     }
 
     @inline(__always)
-    func tagPointer(_ address: UInt, in region: Int) -> UnsafeMutablePointer<UInt8> {
-        regions[region].map.unsafelyUnwrapped + Int(bitPattern: (address &- regions[region].start) >> UInt(granuleShift))
+    mutating func tagPointer(_ address: UInt, in region: Int) -> UnsafeMutablePointer<UInt8> {
+        regions[at: region].map.unsafelyUnwrapped + Int(bitPattern: (address &- regions[at: region].start) >> UInt(granuleShift))
     }
 
     @inline(__always)
-    func tag(at address: UInt, in region: Int) -> UInt8 { tagPointer(address, in: region).pointee }
+    mutating func tag(at address: UInt, in region: Int) -> UInt8 { tagPointer(address, in: region).pointee }
 
     @inline(__always)
-    func setTag(_ state: BlockState, order: Int, at address: UInt, in region: Int) {
+    mutating func setTag(_ state: BlockState, order: Int, at address: UInt, in region: Int) {
         tagPointer(address, in: region).pointee = Tag.make(state, order)
     }
 
     /// Marks the start of a block that was absorbed into a larger one.
     @inline(__always)
-    func clearTag(at address: UInt, in region: Int) { tagPointer(address, in: region).pointee = Tag.interior }
+    mutating func clearTag(at address: UInt, in region: Int) { tagPointer(address, in: region).pointee = Tag.interior }
 
     /// The block starting exactly at `address` (a tag there), or nil.
-    func block(startingAt address: UInt, in region: Int) -> Block? {
+    mutating func block(startingAt address: UInt, in region: Int) -> Block? {
         if address & (minBlockSize &- 1) != 0 { return nil }
         let t = tag(at: address, in: region)
         if t == Tag.interior { return nil }
@@ -86,11 +86,11 @@ extension PoolState {
 
     /// The block that contains `address` (which need not be its start), or nil
     /// when the map is inconsistent there. O(orders): tries each aligned start.
-    func block(containing address: UInt, in region: Int) -> Block? {
+    mutating func block(containing address: UInt, in region: Int) -> Block? {
         var order = 0
         while order < orderLimit {
             let start = alignDown(address, blockSize(order))
-            if start >= regions[region].start {
+            if start >= regions[at: region].start {
                 let t = tag(at: start, in: region)
                 if t != Tag.interior {
                     let found = Tag.order(t)
@@ -105,11 +105,11 @@ extension PoolState {
     // MARK: allocated blocks: the map keeps the slack
 
     @inline(__always)
-    func granules(ofOrder order: Int) -> Int { 1 &<< (minBlockShift &+ order &- granuleShift) }
+    mutating func granules(ofOrder order: Int) -> Int { 1 &<< (minBlockShift &+ order &- granuleShift) }
 
     /// Tags an allocated block and records its slack.
     @inline(__always)
-    func markAllocated(_ address: UInt, order: Int, slack: UInt, in region: Int) {
+    mutating func markAllocated(_ address: UInt, order: Int, slack: UInt, in region: Int) {
         let p = tagPointer(address, in: region)
         let n = granules(ofOrder: order)
         if n == 1 {
@@ -133,7 +133,7 @@ extension PoolState {
 
     /// The slack of an allocated block.
     @inline(__always)
-    func slack(ofAllocated address: UInt, order: Int, in region: Int) -> UInt {
+    mutating func slack(ofAllocated address: UInt, order: Int, in region: Int) -> UInt {
         let p = tagPointer(address, in: region)
         let n = granules(ofOrder: order)
         if n == 1 { return UInt(p.pointee &- Tag.singleGranuleBase) }
@@ -152,7 +152,7 @@ extension PoolState {
 
     /// Returns an allocated block's spare map bytes to "interior".
     @inline(__always)
-    func clearSlack(_ address: UInt, order: Int, in region: Int) {
+    mutating func clearSlack(_ address: UInt, order: Int, in region: Int) {
         let n = granules(ofOrder: order)
         if n == 1 { return }
         let p = tagPointer(address, in: region)
@@ -166,5 +166,5 @@ extension PoolState {
 
     /// The next block after the one at `address` of `order`, or the region end.
     @inline(__always)
-    func blockEnd(_ address: UInt, order: Int) -> UInt { address &+ blockSize(order) }
+    mutating func blockEnd(_ address: UInt, order: Int) -> UInt { address &+ blockSize(order) }
 }

@@ -38,7 +38,7 @@ extension PoolState {
     @inline(__always)
     private mutating func fail(size: UInt, order: Int?) -> UInt {
         counters.failedAllocs &+= 1
-        if let order = order { orders[order].failures &+= 1 }
+        if let order = order { orders[at: order].failures &+= 1 }
         let error = ErrorRecord(status: DMMSStatus.noMemory, pointer: 0, requested: UInt64(size),
                                 blockSize: order.map { UInt64(blockSize($0)) } ?? 0)
         recordError(error)
@@ -47,9 +47,9 @@ extension PoolState {
 
     @inline(__always)
     private mutating func countAllocation(order: Int, requested: UInt) {
-        orders[order].inUse &+= 1
-        orders[order].allocs &+= 1
-        if orders[order].inUse > orders[order].highWater { orders[order].highWater = orders[order].inUse }
+        orders[at: order].inUse &+= 1
+        orders[at: order].allocs &+= 1
+        if orders[at: order].inUse > orders[at: order].highWater { orders[at: order].highWater = orders[at: order].inUse }
         counters.totalAllocs &+= 1
         counters.bytesAlloc &+= UInt64(blockSize(order))
         counters.cumulativeBytes &+= UInt64(blockSize(order))
@@ -60,7 +60,7 @@ extension PoolState {
 
     @inline(__always)
     private mutating func countRelease(order: Int, requested: UInt) {
-        orders[order].inUse &-= 1
+        orders[at: order].inUse &-= 1
         counters.bytesAlloc &-= UInt64(blockSize(order))
         counters.bytesRequested &-= UInt64(requested)
     }
@@ -139,7 +139,7 @@ extension PoolState {
         clearSlack(block.address, order: block.order, in: block.region)
         setTag(.quarantined, order: block.order, at: block.address, in: block.region)
         countRelease(order: block.order, requested: buffer.requested)
-        orders[block.order].blocks &-= 1
+        orders[at: block.order].blocks &-= 1
         counters.bytesQuarantined &+= UInt64(blockSize(block.order))
         counters.corruptions &+= 1
         restoreSlack(order: block.order)
@@ -203,13 +203,13 @@ extension PoolState {
     /// the block stops existing at its order; each upper half goes globally free.
     private mutating func shrinkInPlace(_ block: Block, to newOrder: Int) {
         clearSlack(block.address, order: block.order, in: block.region)
-        orders[block.order].blocks &-= 1
-        orders[newOrder].blocks &+= 1
+        orders[at: block.order].blocks &-= 1
+        orders[at: newOrder].blocks &+= 1
         var k = block.order
         while k > newOrder {
             k &-= 1
             let upper = block.address &+ blockSize(k)
-            orders[k].blocks &+= 1
+            orders[at: k].blocks &+= 1
             if fillsFree { fillFree(upper, order: k) }
             pushFree(upper, order: k, state: .globalFree, region: block.region)
             counters.splits &+= 1
@@ -224,7 +224,7 @@ extension PoolState {
         var k = block.order
         while k < newOrder {
             let buddy = block.address &+ blockSize(k)
-            if block.address & blockSize(k) != 0 || !regions[block.region].contains(buddy)
+            if block.address & blockSize(k) != 0 || !regions[at: block.region].contains(buddy)
                 || tag(at: buddy, in: block.region) != Tag.make(.globalFree, k) { return false }
             k &+= 1
         }
@@ -244,8 +244,8 @@ extension PoolState {
                 return false
             }
             clearTag(at: buddy, in: block.region)
-            orders[k].blocks &-= 2
-            orders[k &+ 1].blocks &+= 1
+            orders[at: k].blocks &-= 2
+            orders[at: k &+ 1].blocks &+= 1
             counters.merges &+= 1
             k &+= 1
         }

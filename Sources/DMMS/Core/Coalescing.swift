@@ -46,13 +46,13 @@ extension PoolState {
     /// [ ------- from ------- ] => [ to ][ to ][ -- from-1 -- ]... upper halves freed globally.
     @inline(__always)
     mutating func split(_ block: UInt, from: Int, to: Int, region: Int) {
-        orders[from].blocks &-= 1
-        orders[to].blocks &+= 1  // the lower half that is handed out
+        orders[at: from].blocks &-= 1
+        orders[at: to].blocks &+= 1  // the lower half that is handed out
         var k = from
         while k > to {
             k &-= 1
             let upper = block &+ blockSize(k)
-            orders[k].blocks &+= 1
+            orders[at: k].blocks &+= 1
             pushFree(upper, order: k, state: .globalFree, region: region)
             counters.splits &+= 1
         }
@@ -69,14 +69,14 @@ extension PoolState {
         while k &+ 1 < orderLimit {
             let size = blockSize(k)
             let buddy = address ^ size
-            if !regions[region].contains(buddy) || tag(at: buddy, in: region) != Tag.make(.globalFree, k) { break }
+            if !regions[at: region].contains(buddy) || tag(at: buddy, in: region) != Tag.make(.globalFree, k) { break }
             if !unlinkGlobal(buddy, order: k) { break }
             let lower = min(address, buddy)
             let upper = max(address, buddy)
             clearTag(at: upper, in: region)
             if fillsFree { fillNode(upper) }
-            orders[k].blocks &-= 2
-            orders[k &+ 1].blocks &+= 1
+            orders[at: k].blocks &-= 2
+            orders[at: k &+ 1].blocks &+= 1
             counters.merges &+= 1
             address = lower
             k &+= 1
@@ -95,7 +95,7 @@ extension PoolState {
             pushFree(block, order: order, state: .lazyFree, region: region)
         default:
             // The freed block still counts as allocated in D.
-            let d = orders[order].slack
+            let d = orders[at: order].slack
             if d >= 2 {
                 pushFree(block, order: order, state: .lazyFree, region: region)
             } else {
@@ -111,7 +111,7 @@ extension PoolState {
     @inline(__always)
     mutating func restoreSlack(order: Int) {
         if coalesce != UInt32(DMMS_COALESCE_LAZY) { return }
-        while orders[order].slack < 0 && orders[order].lazyFree > 0 {
+        while orders[at: order].slack < 0 && orders[at: order].lazyFree > 0 {
             if !joinOneLazy(order: order) { return }
         }
     }
@@ -146,12 +146,12 @@ extension PoolState {
     /// all globally free. No two of them are buddies (a larger block would
     /// have been taken), so joining stops at each top block by itself.
     mutating func carve(region: Int) {
-        var address = regions[region].start
-        let end = regions[region].end
+        var address = regions[at: region].start
+        let end = regions[at: region].end
         while address < end {
             var k = min(orderLimit &- 1, log2(ofPowerOfTwo: address & (0 &- address)) &- minBlockShift)
             while k > 0 && address &+ blockSize(k) > end { k &-= 1 }
-            orders[k].blocks &+= 1
+            orders[at: k].blocks &+= 1
             orderCount = max(orderCount, k &+ 1)
             if fillsFree { fillFree(address, order: k) }
             pushFree(address, order: k, state: .globalFree, region: region)
@@ -160,31 +160,8 @@ extension PoolState {
     }
 
     @inline(__always)
-    func fillNode(_ block: UInt) {
+    mutating func fillNode(_ block: UInt) {
         UnsafeMutableRawPointer(bitPattern: block).unsafelyUnwrapped
             .initializeMemory(as: UInt8.self, repeating: freeFillByte, count: FreeNode.size)
-    }
-
-    // MARK: walking the map
-
-    /// Calls `body` with every block of every region in address order, until
-    /// it returns false. O(blocks).
-    func forEachBlock(_ body: (Block, UInt8) -> Bool) {
-        var r = 0
-        while r < regionCount {
-            var address = regions[r].start
-            let end = regions[r].end
-            while address < end {
-                let t = tag(at: address, in: r)
-                if t == Tag.interior {
-                    address &+= granule  // only where the map is damaged
-                    continue
-                }
-                let block = Block(address: address, order: Tag.order(t), state: Tag.state(t), region: r)
-                if !body(block, t) { return }
-                address &+= blockSize(block.order)
-            }
-            r &+= 1
-        }
     }
 }

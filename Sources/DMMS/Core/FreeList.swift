@@ -7,7 +7,9 @@
 //   word 1: prev (same encoding)                                                | check bits 20-39
 //
 // Global lists are doubly linked (a join unlinks a buddy from the middle);
-// lazy lists are stacks (prev is always 0). A damaged node is quarantined and
+// lazy lists are stacks (prev is always 0). The head's prev link is never
+// read: a pop leaves the next node untouched (one cache miss, not two), and
+// that node's stale prev is ignored while it is the head. A damaged node is quarantined and
 // its list rebuilt from the block map, which is the source of truth; the
 // lists only index it.
 
@@ -19,26 +21,26 @@ struct FreeNode {
 
 extension PoolState {
     @inline(__always)
-    func encodeLink(_ address: UInt) -> UInt64 {
+    mutating func encodeLink(_ address: UInt) -> UInt64 {
         if address == 0 { return 0 }
         let units = Int64(Int(bitPattern: address &- base)) >> 4
         return UInt64(bitPattern: units) & 0xFFF_FFFF_FFFF
     }
 
     @inline(__always)
-    func decodeLink(_ bits: UInt64) -> UInt {
+    mutating func decodeLink(_ bits: UInt64) -> UInt {
         if bits == 0 { return 0 }
         let units = Int64(bitPattern: bits << 20) >> 20
         return base &+ UInt(bitPattern: Int(truncatingIfNeeded: units << 4))
     }
 
     @inline(__always)
-    func nodeCheck(_ block: UInt, order: Int, state: BlockState, next: UInt64, prev: UInt64) -> UInt64 {
+    mutating func nodeCheck(_ block: UInt, order: Int, state: BlockState, next: UInt64, prev: UInt64) -> UInt64 {
         fold40(next ^ (prev << 23 | prev >> 41) ^ recordKey(block, order: order, state: state, slack: 0))
     }
 
     @inline(__always)
-    func writeNode(_ block: UInt, order: Int, state: BlockState, next: UInt, prev: UInt) {
+    mutating func writeNode(_ block: UInt, order: Int, state: BlockState, next: UInt, prev: UInt) {
         let n = encodeLink(next), p = encodeLink(prev)
         let check = nodeCheck(block, order: order, state: state, next: n, prev: p)
         let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
@@ -48,7 +50,7 @@ extension PoolState {
 
     /// The node of a free block, or nil when it fails its check.
     @inline(__always)
-    func readNode(_ block: UInt, order: Int, state: BlockState) -> FreeNode? {
+    mutating func readNode(_ block: UInt, order: Int, state: BlockState) -> FreeNode? {
         let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
         let w0 = words[0], w1 = words[1]
         let n = w0 >> 20, p = w1 >> 20
@@ -59,18 +61,18 @@ extension PoolState {
     }
 
     @inline(__always)
-    func head(_ order: Int, _ state: BlockState) -> UInt {
-        state == .lazyFree ? lazyHeads[order] : globalHeads[order]
+    mutating func head(_ order: Int, _ state: BlockState) -> UInt {
+        state == .lazyFree ? lazyHeads[at: order] : globalHeads[at: order]
     }
 
     @inline(__always)
     mutating func setHead(_ order: Int, _ state: BlockState, _ address: UInt) {
         let bit = UInt64(1) << UInt64(order)
         if state == .lazyFree {
-            lazyHeads[order] = address
+            lazyHeads[at: order] = address
             if address == 0 { lazyMask &= ~bit } else { lazyMask |= bit }
         } else {
-            globalHeads[order] = address
+            globalHeads[at: order] = address
             if address == 0 { globalMask &= ~bit } else { globalMask |= bit }
         }
     }
@@ -86,9 +88,9 @@ extension PoolState {
             // A damaged `old` is quarantined and the list rebuilt from the map,
             // which already tags `block` free: the rebuilt list holds and counts it.
             if old != 0, !relink(old, order: order, prev: block) { return }
-            orders[order].globalFree &+= 1
+            orders[at: order].globalFree &+= 1
         } else {
-            orders[order].lazyFree &+= 1
+            orders[at: order].lazyFree &+= 1
         }
         setHead(order, state, block)
     }
@@ -104,11 +106,8 @@ extension PoolState {
                 repairList(order: order, state: state, damaged: block)
                 continue
             }
-            if state == .globalFree, node.next != 0, !relink(node.next, order: order, prev: 0) {
-                continue  // the list was rebuilt; pop again
-            }
             setHead(order, state, node.next)
-            if state == .lazyFree { orders[order].lazyFree &-= 1 } else { orders[order].globalFree &-= 1 }
+            if state == .lazyFree { orders[at: order].lazyFree &-= 1 } else { orders[at: order].globalFree &-= 1 }
             return block
         }
     }
@@ -121,23 +120,23 @@ extension PoolState {
                 repairList(order: order, state: .globalFree, damaged: block)
                 return false
             }
-            if node.prev == 0 {
-                if globalHeads[order] != block {
+            let isHead = globalHeads[at: order] == block
+            if !isHead {
+                if node.prev == 0 {
                     repairList(order: order, state: .globalFree, damaged: block)
                     return false
                 }
-            } else {
                 guard let before = readNode(node.prev, order: order, state: .globalFree), before.next == block else {
                     repairList(order: order, state: .globalFree, damaged: node.prev)
                     continue
                 }
                 writeNode(node.prev, order: order, state: .globalFree, next: node.next, prev: before.prev)
             }
-            if node.next != 0, !relink(node.next, order: order, prev: node.prev) {
+            if !isHead, node.next != 0, !relink(node.next, order: order, prev: node.prev) {
                 continue
             }
-            if node.prev == 0 { setHead(order, .globalFree, node.next) }
-            orders[order].globalFree &-= 1
+            if isHead { setHead(order, .globalFree, node.next) }
+            orders[at: order].globalFree &-= 1
             return true
         }
     }
@@ -160,8 +159,8 @@ extension PoolState {
         let region = regionIndex(of: damaged)
         if region >= 0, tag(at: damaged, in: region) == Tag.make(state, order) {
             setTag(.quarantined, order: order, at: damaged, in: region)
-            orders[order].blocks &-= 1
-            if state == .lazyFree { orders[order].lazyFree &-= 1 } else { orders[order].globalFree &-= 1 }
+            orders[at: order].blocks &-= 1
+            if state == .lazyFree { orders[at: order].lazyFree &-= 1 } else { orders[at: order].globalFree &-= 1 }
             counters.bytesQuarantined &+= UInt64(blockSize(order))
             counters.corruptions &+= 1
             recordError(ErrorRecord(status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order))))
@@ -171,32 +170,29 @@ extension PoolState {
 
     /// Relinks every block the map tags free at (order, state), in address order.
     mutating func rebuildList(order: Int, state: BlockState) {
-        let wanted = Tag.make(state, order)
         var previous: UInt = 0
         var first: UInt = 0
         var count: UInt64 = 0
-        forEachBlock { block, tag in
-            if tag == wanted {
-                if previous != 0 {
-                    writeNode(previous, order: order, state: state, next: block.address,
-                              prev: state == .globalFree ? (readNodeUnchecked(previous).prev) : 0)
-                } else {
-                    first = block.address
-                }
-                writeNode(block.address, order: order, state: state, next: 0,
-                          prev: state == .globalFree ? previous : 0)
-                previous = block.address
-                count &+= 1
+        var cursor = BlockCursor()
+        while let block = nextBlock(&cursor, states: 1 << state.rawValue) {
+            if block.order != order { continue }
+            if previous != 0 {
+                writeNode(previous, order: order, state: state, next: block.address,
+                          prev: state == .globalFree ? readNodeUnchecked(previous).prev : 0)
+            } else {
+                first = block.address
             }
-            return true
+            writeNode(block.address, order: order, state: state, next: 0, prev: state == .globalFree ? previous : 0)
+            previous = block.address
+            count &+= 1
         }
         setHead(order, state, first)
-        if state == .lazyFree { orders[order].lazyFree = count } else { orders[order].globalFree = count }
+        if state == .lazyFree { orders[at: order].lazyFree = count } else { orders[at: order].globalFree = count }
     }
 
     /// The links of a node just written by rebuildList (known good).
     @inline(__always)
-    private func readNodeUnchecked(_ block: UInt) -> FreeNode {
+    private mutating func readNodeUnchecked(_ block: UInt) -> FreeNode {
         let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
         return FreeNode(next: decodeLink(words[0] >> 20), prev: decodeLink(words[1] >> 20))
     }

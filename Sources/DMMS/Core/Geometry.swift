@@ -48,12 +48,12 @@ func lowestSetBit(_ mask: UInt64, from: Int) -> Int {
 }
 
 extension PoolState {
-    @inline(__always) func blockSize(_ order: Int) -> UInt { UInt(1) << UInt(minBlockShift + order) }
+    @inline(__always) mutating func blockSize(_ order: Int) -> UInt { UInt(1) << UInt(minBlockShift + order) }
 
     /// The order whose block holds `bytes`, or nil when none of this pool does.
     /// Never overflows: sizes near UInt.max give nil.
     @inline(__always)
-    func order(forBytes bytes: UInt) -> Int? {
+    mutating func order(forBytes bytes: UInt) -> Int? {
         if bytes <= minBlockSize { return 0 }
         if bytes > UInt(1) << UInt(UInt.bitWidth - 2) { return nil }
         let order = log2(ofPowerOfTwo: ceilPowerOfTwo(bytes)) - minBlockShift
@@ -61,4 +61,22 @@ extension PoolState {
     }
 
     @inline(__always) var minBlockSize: UInt { UInt(1) << UInt(minBlockShift) }
+}
+
+extension InlineArray {
+    /// Element access through the array's address. The ordinary subscript
+    /// copies the whole array before reading one element when the array is a
+    /// field of a struct reached through a pointer (Swift 6.3, -O): for the
+    /// pool header that is hundreds of bytes per access on the hot path.
+    /// Indices are in range by construction (orders < maxOrders, regions <
+    /// maxRegions, ring slots < 16).
+    @inline(__always)
+    subscript(at index: Int) -> Element {
+        mutating get {
+            withUnsafeMutablePointer(to: &self) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Element.self)[index] }
+        }
+        set {
+            withUnsafeMutablePointer(to: &self) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Element.self)[index] = newValue }
+        }
+    }
 }

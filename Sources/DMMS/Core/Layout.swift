@@ -68,11 +68,13 @@ struct PoolConfig {
 
 extension PoolState {
     /// Builds a pool in [memory, memory + size). nil when it cannot hold the
-    /// metadata and one min block.
-    static func create(memory: UInt, size: UInt, config: PoolConfig, mapped: Bool) -> UnsafeMutablePointer<PoolState>? {
+    /// metadata and one min block. `dataLimit` caps the bytes of blocks (a
+    /// mapped pool gets what was asked for, not what page rounding left over).
+    static func create(memory: UInt, size: UInt, config: PoolConfig, mapped: Bool,
+                       dataLimit: UInt = .max) -> UnsafeMutablePointer<PoolState>? {
         let start = alignUp(memory, config.minBlock)
         guard memory & 15 == 0, start >= memory, size > start &- memory else { return nil }
-        let data = config.dataBytes(fitting: size &- (start &- memory), firstRegion: true)
+        let data = min(config.dataBytes(fitting: size &- (start &- memory), firstRegion: true), dataLimit)
         guard data >= config.minBlock else { return nil }
 
         let mapAddress = start &+ data
@@ -145,7 +147,7 @@ extension PoolState {
     }
 
     private mutating func addRegion(_ region: Region) {
-        regions[regionCount] = region
+        regions[at: regionCount] = region
         regionCount &+= 1
         counters.poolBytes &+= UInt64(region.end &- region.start)
         counters.overheadBytes &+= UInt64(region.memorySize &- (region.end &- region.start))
@@ -153,10 +155,10 @@ extension PoolState {
     }
 
     /// True when [memory, memory + size) overlaps any memory of this pool.
-    func overlaps(_ memory: UInt, size: UInt) -> Bool {
+    mutating func overlaps(_ memory: UInt, size: UInt) -> Bool {
         var r = 0
         while r < regionCount {
-            let other = regions[r]
+            let other = regions[at: r]
             if memory < other.memory &+ other.memorySize && other.memory < memory &+ size { return true }
             r &+= 1
         }
@@ -164,10 +166,10 @@ extension PoolState {
     }
 
     /// True when `address` is inside this pool's memory but not in its blocks.
-    func isMetadata(_ address: UInt) -> Bool {
+    mutating func isMetadata(_ address: UInt) -> Bool {
         var r = 0
         while r < regionCount {
-            if address &- regions[r].memory < regions[r].memorySize { return !regions[r].contains(address) }
+            if address &- regions[at: r].memory < regions[at: r].memorySize { return !regions[at: r].contains(address) }
             r &+= 1
         }
         return false
@@ -177,7 +179,7 @@ extension PoolState {
     /// at least the size of the first region, aligned so the block fits whole.
     mutating func grow(toHold order: Int) -> Bool {
         guard growsFromOS, regionCount < maxRegions, order < orderLimit else { return false }
-        let first = regions[0].end &- regions[0].start
+        let first = regions[at: 0].end &- regions[at: 0].start
         let data = max(blockSize(order), floorPowerOfTwo(first))
         let size = data &+ config.metadataBytes(forData: data, firstRegion: false)
         guard let memory = Platform.mapAligned(size, alignment: min(data, UInt(1) << 30)) else { return false }
@@ -191,7 +193,7 @@ extension PoolState {
         var r = regionCount
         while r > 0 {
             r &-= 1
-            if regions[r].mapped { Platform.unmap(regions[r].memory, alignUp(regions[r].memorySize, 4096)) }
+            if regions[at: r].mapped { Platform.unmap(regions[at: r].memory, alignUp(regions[at: r].memorySize, 4096)) }
         }
     }
 }

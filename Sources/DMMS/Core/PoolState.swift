@@ -10,6 +10,11 @@
 // record of every block: the user can overrun a buffer into the next buffer,
 // never into the map. What the user *can* reach — free-list links in free
 // blocks, the owner record at the end of a live buffer — is checksummed.
+//
+// Every method on PoolState is `mutating`, readers included. The header is
+// always reached through a pointer into pool memory; a non-mutating method
+// called from a mutating one makes Swift copy the whole header (kilobytes)
+// to protect value semantics from the raw-pointer reads inside it.
 
 import CDMMS
 

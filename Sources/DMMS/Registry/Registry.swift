@@ -81,7 +81,7 @@ enum Registry {
         guard total > data, let mapped = Platform.mapAligned(total, alignment: min(floorPowerOfTwo(data), UInt(1) << 30)) else {
             return nil
         }
-        let pool = PoolState.create(memory: mapped, size: alignUp(total, 4096), config: config, mapped: true)
+        let pool = PoolState.create(memory: mapped, size: alignUp(total, 4096), config: config, mapped: true, dataLimit: data)
         if pool == nil { Platform.unmap(mapped, alignUp(total, 4096)) }
         return pool
     }
@@ -111,10 +111,10 @@ enum Registry {
 extension PoolState {
     /// True when `address` is anywhere in this pool's memory.
     @inline(__always)
-    func holds(_ address: UInt) -> Bool {
+    mutating func holds(_ address: UInt) -> Bool {
         var r = 0
         while r < regionCount {
-            if address &- regions[r].memory < regions[r].memorySize { return true }
+            if address &- regions[at: r].memory < regions[at: r].memorySize { return true }
             r &+= 1
         }
         return false
@@ -144,7 +144,7 @@ extension UnsafeMutablePointer where Pointee == PoolState {
         let first = max(pointee.deliveredCount, pointee.errorCount > ring ? pointee.errorCount &- ring : 0)
         var index = first
         while index < pointee.errorCount {
-            pending[count] = pointee.recentErrors[Int(index % UInt64(PoolState.errorRingSize))]
+            pending[count] = pointee.recentErrors[at: Int(index % UInt64(PoolState.errorRingSize))]
             count &+= 1
             index &+= 1
         }

@@ -22,7 +22,8 @@ extension PoolState {
             if foundCount < 16 { found[foundCount] = error; foundCount &+= 1 }
         }
 
-        forEachBlock { block, _ in
+        var cursor = BlockCursor()
+        while let block = nextBlock(&cursor, states: BlockStates.all) {
             let size = UInt64(blockSize(block.order))
             switch block.state {
             case .allocated:
@@ -57,20 +58,19 @@ extension PoolState {
                 // Two globally free buddies must have been joined.
                 let buddy = block.address ^ blockSize(block.order)
                 if block.state == .globalFree, buddy > block.address, block.order &+ 1 < orderLimit,
-                   regions[block.region].contains(buddy), tag(at: buddy, in: block.region) == Tag.make(.globalFree, block.order) {
+                   regions[at: block.region].contains(buddy), tag(at: buddy, in: block.region) == Tag.make(.globalFree, block.order) {
                     problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: buddy, blockSize: size))
                 }
             case .quarantined:
                 quarantined &+= size
             }
-            return true
         }
 
         // The counters and the lists against the map.
         var bytesAlloc: UInt64 = 0
         var k = 0
         while k < orderLimit {
-            let o = orders[k]
+            let o = orders[at: k]
             let listsOK = listLength(k, .globalFree) == global[k] && listLength(k, .lazyFree) == lazy[k]
             if o.inUse != inUse[k] || o.globalFree != global[k] || o.lazyFree != lazy[k]
                 || o.blocks != inUse[k] &+ global[k] &+ lazy[k] || !listsOK
@@ -91,16 +91,16 @@ extension PoolState {
     /// Nodes on a list whose links and tags check out, stopping at the first
     /// that does not (or after more nodes than the counter allows: a cycle).
     /// The count differs from the map's whenever the list is damaged.
-    private func listLength(_ order: Int, _ state: BlockState) -> UInt64 {
+    private mutating func listLength(_ order: Int, _ state: BlockState) -> UInt64 {
         var count: UInt64 = 0
         var block = head(order, state)
         var previous: UInt = 0
-        let limit = (state == .lazyFree ? orders[order].lazyFree : orders[order].globalFree) &+ 1
+        let limit = (state == .lazyFree ? orders[at: order].lazyFree : orders[at: order].globalFree) &+ 1
         while block != 0 && count <= limit {
             let region = regionIndex(of: block)
             guard region >= 0, tag(at: block, in: region) == Tag.make(state, order),
                   let node = readNode(block, order: order, state: state),
-                  state == .lazyFree || node.prev == previous else { return UInt64.max }
+                  state == .lazyFree || previous == 0 || node.prev == previous else { return UInt64.max }
             count &+= 1
             previous = block
             block = node.next

@@ -78,7 +78,7 @@ extension PoolState {
 
     /// Keeps an error for the report and for delivery once the lock is released.
     mutating func recordError(_ error: ErrorRecord) {
-        recentErrors[Int(errorCount % UInt64(PoolState.errorRingSize))] = error
+        recentErrors[at: Int(errorCount % UInt64(PoolState.errorRingSize))] = error
         errorCount &+= 1
     }
 

@@ -26,7 +26,7 @@ struct BlockCursor {
 }
 
 extension PoolState {
-    func bufferInfo(_ block: Block) -> BufferInfo {
+    mutating func bufferInfo(_ block: Block) -> BufferInfo {
         let slack = self.slack(ofAllocated: block.address, order: block.order, in: block.region)
         var info = BufferInfo(address: block.address, requested: blockSize(block.order) &- slack, blockSize: blockSize(block.order))
         if tracksOwners, let record = readOwnerRecord(block: block.address, order: block.order, slack: slack) {
@@ -40,9 +40,9 @@ extension PoolState {
 
     /// The next block at or after the cursor whose state is in `states`
     /// (a bit per BlockState); moves the cursor past it. nil at the end.
-    func nextBlock(_ cursor: inout BlockCursor, states: UInt8) -> Block? {
+    mutating func nextBlock(_ cursor: inout BlockCursor, states: UInt8) -> Block? {
         while cursor.region < regionCount {
-            let region = regions[cursor.region]
+            let region = regions[at: cursor.region]
             var address = max(cursor.address, region.start)
             while address < region.end {
                 let t = tag(at: address, in: cursor.region)

@@ -183,7 +183,7 @@ enum JSONReport {
         pool.locked { state in
             var index = state.errorCount > UInt64(PoolState.errorRingSize) ? state.errorCount &- UInt64(PoolState.errorRingSize) : 0
             while index < state.errorCount {
-                errors[count] = state.recentErrors[Int(index % UInt64(PoolState.errorRingSize))]
+                errors[count] = state.recentErrors[at: Int(index % UInt64(PoolState.errorRingSize))]
                 count &+= 1
                 index &+= 1
             }
@@ -249,8 +249,8 @@ enum JSONReport {
             var regionEnd: UInt = 0
             let found: Block? = pool.locked { state in
                 guard let block = state.nextBlock(&cursor, states: BlockStates.all) else { return nil }
-                regionStart = state.regions[block.region].start
-                regionEnd = state.regions[block.region].end
+                regionStart = state.regions[at: block.region].start
+                regionEnd = state.regions[at: block.region].end
                 if block.state == .allocated { owner = state.bufferInfo(block).ownerIndex }
                 return block
             }

@@ -4,14 +4,16 @@ import CDMMS
 
 extension PoolState {
     var liveBufferCount: UInt64 {
+        mutating get {
         var total: UInt64 = 0
         var k = 0
-        while k < orderCount { total &+= orders[k].inUse; k &+= 1 }
+        while k < orderCount { total &+= orders[at: k].inUse; k &+= 1 }
         return total
+        }
     }
 
     /// Fills a dmms_stats_t. O(orders).
-    func snapshot(into out: inout dmms_stats_t) {
+    mutating func snapshot(into out: inout dmms_stats_t) {
         out = dmms_stats_t()
         out.pool_bytes = counters.poolBytes
         out.overhead_bytes = counters.overheadBytes
@@ -34,7 +36,7 @@ extension PoolState {
             let rows = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: dmms_order_stats_t.self)
             var k = 0
             while k < orderCount {
-                let o = orders[k]
+                let o = orders[at: k]
                 let size = UInt64(blockSize(k))
                 let free = o.globalFree &+ o.lazyFree
                 rows[k] = dmms_order_stats_t(block_size: size, in_use: o.inUse, high_water: o.highWater,
@@ -50,17 +52,19 @@ extension PoolState {
 
     mutating func resetPeaks() {
         var k = 0
-        while k < orderCount { orders[k].highWater = orders[k].inUse; k &+= 1 }
+        while k < orderCount { orders[at: k].highWater = orders[at: k].inUse; k &+= 1 }
         counters.maxBytesAlloc = counters.bytesAlloc
     }
 
     /// The smallest power of two that holds every size at its high-water mark
     /// at once, plus the metadata a pool of that size needs.
     var suggestedPoolSize: UInt64 {
+        mutating get {
         var needed: UInt64 = 0
         var k = 0
-        while k < orderCount { needed &+= orders[k].highWater &* UInt64(blockSize(k)); k &+= 1 }
+        while k < orderCount { needed &+= orders[at: k].highWater &* UInt64(blockSize(k)); k &+= 1 }
         let blocks = UInt(ceilPowerOfTwo(UInt(max(needed, UInt64(minBlockSize)))))
         return UInt64(blocks &+ config.metadataBytes(forData: blocks, firstRegion: true))
+        }
     }
 }
