@@ -43,7 +43,8 @@ extension PoolState {
     mutating func ownerIndex(task: UInt64, site: CallSite) -> UInt16 {
         guard let table = owners else { return unknownOwner }
         let mask = ownerCapacity &- 1
-        var slot = Int(truncatingIfNeeded: mix64(task ^ UInt64(site.file) &* 31 ^ UInt64(UInt32(bitPattern: site.line)) << 40)) & mask
+        let hash = (task &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(site.file) ^ UInt64(UInt32(bitPattern: site.line)) << 40) &* 0xBF58_476D_1CE4_E5B9
+        var slot = Int(truncatingIfNeeded: hash >> 40) & mask
         var probe = 0
         while probe < PoolState.ownerProbe {
             if slot != Int(unknownOwner) {

@@ -9,9 +9,8 @@
 //   tag 1...160    1 + order * 4 + state             (40 orders x 4 states)
 //   tag 161...255  allocated, order 0, a block of one granule; slack = tag - 161
 //
-// Slack of a larger allocated block: little-endian in its spare map bytes
-// (a block of n granules has n - 1 >= 1 of them; one byte already holds the
-// slack of a two-granule block, since a granule is at most 64 bytes).
+// Slack of a larger allocated block: little-endian in the map bytes after its
+// tag (a block of n >= 2 granules has n - 1 of them; see slackWidth).
 
 enum BlockState: UInt8 {
     case allocated = 0
@@ -32,7 +31,7 @@ enum Tag {
     /// State of a non-interior tag.
     @inline(__always)
     static func state(_ tag: UInt8) -> BlockState {
-        tag >= singleGranuleBase ? .allocated : BlockState(rawValue: (tag &- 1) & 3)!
+        tag >= singleGranuleBase ? .allocated : unsafeBitCast((tag &- 1) & 3, to: BlockState.self)
     }
     /// Order of a non-interior tag.
     @inline(__always)
@@ -107,6 +106,12 @@ extension PoolState {
     @inline(__always)
     mutating func granules(ofOrder order: Int) -> Int { 1 &<< (minBlockShift &+ order &- granuleShift) }
 
+    /// Bytes of slack storage after the tag of a block of `granules` (>= 2):
+    /// 1, 2, 4 or 8 — one store, and always enough (a granule is <= 64 bytes,
+    /// so two granules' slack fits a byte, four granules' two bytes, ...).
+    @inline(__always)
+    static func slackWidth(granules: Int) -> Int { min(granules >> 1, 8) }
+
     /// Tags an allocated block and records its slack.
     @inline(__always)
     mutating func markAllocated(_ address: UInt, order: Int, slack: UInt, in region: Int) {
@@ -117,17 +122,12 @@ extension PoolState {
             return
         }
         p.pointee = Tag.make(.allocated, order)
-        let spare = min(n &- 1, 8)
-        if spare == 8 {
-            UnsafeMutableRawPointer(p + 1).storeBytes(of: UInt64(slack).littleEndian, as: UInt64.self)
-        } else {
-            var value = UInt64(slack)
-            var i = 1
-            while i <= spare {
-                p[i] = UInt8(truncatingIfNeeded: value)
-                value >>= 8
-                i &+= 1
-            }
+        let spare = UnsafeMutableRawPointer(p + 1)
+        switch PoolState.slackWidth(granules: n) {
+        case 1: spare.storeBytes(of: UInt8(truncatingIfNeeded: slack), as: UInt8.self)
+        case 2: spare.storeBytes(of: UInt16(truncatingIfNeeded: slack).littleEndian, as: UInt16.self)
+        case 4: spare.storeBytes(of: UInt32(truncatingIfNeeded: slack).littleEndian, as: UInt32.self)
+        default: spare.storeBytes(of: UInt64(slack).littleEndian, as: UInt64.self)
         }
     }
 
@@ -137,30 +137,26 @@ extension PoolState {
         let p = tagPointer(address, in: region)
         let n = granules(ofOrder: order)
         if n == 1 { return UInt(p.pointee &- Tag.singleGranuleBase) }
-        let spare = min(n &- 1, 8)
-        if spare == 8 {
-            return UInt(truncatingIfNeeded: UInt64(littleEndian: UnsafeRawPointer(p + 1).loadUnaligned(as: UInt64.self)))
+        let spare = UnsafeRawPointer(p + 1)
+        switch PoolState.slackWidth(granules: n) {
+        case 1: return UInt(spare.load(as: UInt8.self))
+        case 2: return UInt(UInt16(littleEndian: spare.loadUnaligned(as: UInt16.self)))
+        case 4: return UInt(UInt32(littleEndian: spare.loadUnaligned(as: UInt32.self)))
+        default: return UInt(truncatingIfNeeded: UInt64(littleEndian: spare.loadUnaligned(as: UInt64.self)))
         }
-        var value: UInt64 = 0
-        var i = spare
-        while i >= 1 {
-            value = value << 8 | UInt64(p[i])
-            i &-= 1
-        }
-        return UInt(truncatingIfNeeded: value)
     }
 
-    /// Returns an allocated block's spare map bytes to "interior".
+    /// Returns an allocated block's slack bytes to "interior" (zero).
     @inline(__always)
     mutating func clearSlack(_ address: UInt, order: Int, in region: Int) {
         let n = granules(ofOrder: order)
         if n == 1 { return }
-        let p = tagPointer(address, in: region)
-        let spare = min(n &- 1, 8)
-        var i = 1
-        while i <= spare {
-            p[i] = 0
-            i &+= 1
+        let spare = UnsafeMutableRawPointer(tagPointer(address, in: region) + 1)
+        switch PoolState.slackWidth(granules: n) {
+        case 1: spare.storeBytes(of: 0, as: UInt8.self)
+        case 2: spare.storeBytes(of: 0, as: UInt16.self)
+        case 4: spare.storeBytes(of: 0, as: UInt32.self)
+        default: spare.storeBytes(of: 0, as: UInt64.self)
         }
     }
 

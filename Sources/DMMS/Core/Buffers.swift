@@ -110,26 +110,34 @@ extension PoolState {
     mutating func inspect(_ buffer: LiveBuffer) -> dmms_status_t {
         let block = buffer.block
         var record: OwnerRecord? = nil
-        if tracksOwners { record = readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) }
-        var error = ErrorRecord(status: DMMSStatus.ok, pointer: block.address, requested: UInt64(buffer.requested),
-                                blockSize: UInt64(blockSize(block.order)))
-        if let record = record { error.setOwner(ownerEntry(record.owner), sequence: fullSequence(record.sequenceLow)) }
+        if tracksOwners {
+            record = readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack)
+            if record == nil && !guarded { return corrupted(buffer) }
+        }
         if guarded, let offset = damagedGuard(block: block.address, requested: buffer.requested) {
             // An overrun long enough to reach the owner record damages it too;
             // the overrun is the cause, so that is what is reported.
-            error.status = DMMSStatus.overrun
+            var error = errorRecord(DMMSStatus.overrun, buffer, record)
             error.offset = UInt64(offset)
             counters.overruns &+= 1
             recordError(error)
             return DMMSStatus.overrun
         }
-        if tracksOwners && record == nil {
-            error.status = DMMSStatus.corrupt
-            recordError(error)
-            quarantine(buffer)
-            return DMMSStatus.corrupt
-        }
+        if tracksOwners && record == nil { return corrupted(buffer) }
         return DMMSStatus.ok
+    }
+
+    private mutating func corrupted(_ buffer: LiveBuffer) -> dmms_status_t {
+        recordError(errorRecord(DMMSStatus.corrupt, buffer, nil))
+        quarantine(buffer)
+        return DMMSStatus.corrupt
+    }
+
+    private mutating func errorRecord(_ status: dmms_status_t, _ buffer: LiveBuffer, _ record: OwnerRecord?) -> ErrorRecord {
+        var error = ErrorRecord(status: status, pointer: buffer.block.address, requested: UInt64(buffer.requested),
+                                blockSize: UInt64(blockSize(buffer.block.order)))
+        if let record = record { error.setOwner(ownerEntry(record.owner), sequence: fullSequence(record.sequenceLow)) }
+        return error
     }
 
     /// A buffer whose record is damaged is never reused: it leaves the

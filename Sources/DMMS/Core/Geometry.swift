@@ -27,12 +27,12 @@ func log2(ofPowerOfTwo x: UInt) -> Int { x.trailingZeroBitCount }
 /// The smallest power of two >= x, for 1 <= x <= 2^(bitWidth-1).
 @inline(__always)
 func ceilPowerOfTwo(_ x: UInt) -> UInt {
-    x <= 1 ? 1 : 1 << (UInt.bitWidth - (x &- 1).leadingZeroBitCount)
+    x <= 1 ? 1 : 1 &<< (UInt.bitWidth &- (x &- 1).leadingZeroBitCount)
 }
 
 /// The largest power of two <= x, for x >= 1.
 @inline(__always)
-func floorPowerOfTwo(_ x: UInt) -> UInt { 1 << (UInt.bitWidth - 1 - x.leadingZeroBitCount) }
+func floorPowerOfTwo(_ x: UInt) -> UInt { 1 &<< (UInt.bitWidth &- 1 &- x.leadingZeroBitCount) }
 
 @inline(__always)
 func alignUp(_ x: UInt, _ alignment: UInt) -> UInt { (x &+ alignment &- 1) & ~(alignment &- 1) }
@@ -48,7 +48,7 @@ func lowestSetBit(_ mask: UInt64, from: Int) -> Int {
 }
 
 extension PoolState {
-    @inline(__always) mutating func blockSize(_ order: Int) -> UInt { UInt(1) << UInt(minBlockShift + order) }
+    @inline(__always) mutating func blockSize(_ order: Int) -> UInt { UInt(1) &<< UInt(minBlockShift &+ order) }
 
     /// The order whose block holds `bytes`, or nil when none of this pool does.
     /// Never overflows: sizes near UInt.max give nil.
@@ -56,11 +56,11 @@ extension PoolState {
     mutating func order(forBytes bytes: UInt) -> Int? {
         if bytes <= minBlockSize { return 0 }
         if bytes > UInt(1) << UInt(UInt.bitWidth - 2) { return nil }
-        let order = log2(ofPowerOfTwo: ceilPowerOfTwo(bytes)) - minBlockShift
+        let order = log2(ofPowerOfTwo: ceilPowerOfTwo(bytes)) &- minBlockShift
         return order < orderLimit ? order : nil
     }
 
-    @inline(__always) var minBlockSize: UInt { UInt(1) << UInt(minBlockShift) }
+    @inline(__always) var minBlockSize: UInt { UInt(1) &<< UInt(minBlockShift) }
 }
 
 extension InlineArray {
