@@ -56,7 +56,11 @@ $(BUILD)/tests/%: Tests/c/%.c Tests/c/check.h include/dmms.h $(LIB)/libdmms.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -pthread $< $(LINK_C) -o $@
 
-test: test-c test-swift
+# Each part of the project adds its tests to TEST_TARGETS in its mk/ fragment.
+TEST_TARGETS := test-c test-swift
+-include mk/*.mk
+
+test: $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 test-c: $(C_TESTS) lib

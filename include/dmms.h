@@ -96,8 +96,9 @@ void dmms_config_init(dmms_config_t *cfg);
 size_t dmms_pool_overhead(size_t size, const dmms_config_t *cfg);
 
 /* Creates a pool over `memory` (16-byte aligned, `size` bytes, owned by the
- * pool until destroyed) or, with memory NULL, over `size` bytes mapped from the
- * OS (aligned so that a power-of-two size is one block). cfg NULL = defaults.
+ * pool until destroyed) or, with memory NULL, with exactly `size` bytes of
+ * blocks (rounded up to min_block) in memory mapped from the OS, aligned so
+ * that a power-of-two size is one block. cfg NULL = defaults.
  * Time O(size / 64) to clear the block map. Fails (NULL, DMMS_E_INVALID_ARG
  * reported) for a bad cfg field, memory not 16-byte aligned, or a size too
  * small to hold the metadata and one block of min_block; (NULL,
@@ -166,7 +167,12 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  *   DMMS_E_OVERRUN       a guard byte was written: reported with the offset of
  *                        the first damaged byte; the buffer IS freed
  * Every status but DMMS_OK and DMMS_E_OVERRUN leaves the buffer and all figures
- * as they were (except the error counters). Time: bounded. */
+ * as they were (except the error counters). Time: bounded.
+ * What is checked: the guard_bytes after the requested end (so a write of one
+ * byte past the end is always caught when guard_bytes >= 1) and the 8-byte
+ * owner record after them. A write *before* a buffer's start lands at the end
+ * of the block below it; when that block is free, DMMS_F_FILL_FREE reports it
+ * as DMMS_E_WRITE_AFTER_FREE (at reuse or dmms_check); otherwise it is not seen. */
 dmms_status_t dmms_pool_free(dmms_pool_t *pool, void *ptr);
 
 /* Bytes usable in a live DMMS buffer (its requested size); 0 for anything

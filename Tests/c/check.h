@@ -26,10 +26,10 @@ static int check_summary(const char *name) {
 
 /* A deterministic generator (xorshift64*), so every run is repeatable. */
 static unsigned long long rng_state = 88172645463325252ULL;
-static unsigned long long rng(void) {
+__attribute__((unused)) static unsigned long long rng(void) {
     rng_state ^= rng_state >> 12; rng_state ^= rng_state << 25; rng_state ^= rng_state >> 27;
     return rng_state * 2685821657736338717ULL;
 }
-static size_t rng_below(size_t n) { return (size_t)(rng() % n); }
+__attribute__((unused)) static size_t rng_below(size_t n) { return (size_t)(rng() % n); }
 
 #endif

@@ -12,6 +12,7 @@ extension PoolState {
         var inUse = InlineArray<40, UInt64>(repeating: 0)
         var global = InlineArray<40, UInt64>(repeating: 0)
         var lazy = InlineArray<40, UInt64>(repeating: 0)
+        var damagedNodes = InlineArray<40, UInt64>(repeating: 0)
         var requested: UInt64 = 0
         var quarantined: UInt64 = 0
         var found = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
@@ -51,6 +52,7 @@ extension PoolState {
             case .globalFree, .lazyFree:
                 if block.state == .globalFree { global[block.order] &+= 1 } else { lazy[block.order] &+= 1 }
                 if readNode(block.address, order: block.order, state: block.state) == nil {
+                    damagedNodes[block.order] &+= 1
                     problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: block.address, blockSize: size))
                 } else if fillsFree, let offset = damagedFill(block.address, order: block.order) {
                     problem(ErrorRecord(status: DMMSStatus.writeAfterFree, pointer: block.address, blockSize: size, offset: UInt64(offset)))
@@ -71,7 +73,9 @@ extension PoolState {
         var k = 0
         while k < orderLimit {
             let o = orders[at: k]
-            let listsOK = listLength(k, .globalFree) == global[k] && listLength(k, .lazyFree) == lazy[k]
+            // A damaged node breaks its list too; it is reported once, above.
+            let listsOK = damagedNodes[k] > 0
+                || (listLength(k, .globalFree) == global[k] && listLength(k, .lazyFree) == lazy[k])
             if o.inUse != inUse[k] || o.globalFree != global[k] || o.lazyFree != lazy[k]
                 || o.blocks != inUse[k] &+ global[k] &+ lazy[k] || !listsOK
                 || (coalesce == UInt32(DMMS_COALESCE_LAZY) && o.slack < 0) {

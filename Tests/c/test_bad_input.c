@@ -1,0 +1,339 @@
+/* test_bad_input.c — the bad-input catalogue: every misuse DMMS can see.
+ *
+ * Each case runs against a pool with a recording error handler and must give
+ * the documented status, exactly one report with the right fields, figures
+ * otherwise unchanged, and a clean dmms_check afterwards (quarantined memory
+ * aside). None may crash.
+ */
+#define _GNU_SOURCE
+#include "check.h"
+#include "dmms.h"
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+typedef struct { dmms_error_t last; int count; char message[512]; } recorder_t;
+static recorder_t rec;
+
+static void record(const dmms_error_t *e, void *arg) {
+    (void)arg;
+    rec.last = *e;
+    rec.count++;
+    snprintf(rec.message, sizeof rec.message, "%s", e->message);
+    rec.last.message = rec.message;
+}
+static void reset(void) { memset(&rec, 0, sizeof rec); }
+static uint64_t my_task(void) { return (uint64_t)syscall(SYS_gettid); }
+
+static dmms_stats_t stats(dmms_pool_t *p) { dmms_stats_t s; dmms_stats(p, &s); return s; }
+
+/* Figures that a rejected call must leave alone. */
+static int same_figures(const dmms_stats_t *a, const dmms_stats_t *b) {
+    return a->bytes_free == b->bytes_free && a->blocks_free == b->blocks_free && a->bytes_alloc == b->bytes_alloc &&
+           a->blocks_alloc == b->blocks_alloc && a->bytes_requested == b->bytes_requested &&
+           a->total_allocs == b->total_allocs && a->total_frees == b->total_frees &&
+           a->splits == b->splits && a->merges == b->merges &&
+           memcmp(a->orders, b->orders, sizeof a->orders) == 0;
+}
+
+static int global_buffer[16];
+
+/* A rejected free or realloc: status, one report naming ptr, nothing else changed. */
+static void expect_rejected(dmms_pool_t *p, void *ptr, dmms_status_t status, const char *what) {
+    dmms_stats_t before = stats(p);
+    reset();
+    dmms_status_t got = dmms_pool_free(p, ptr);
+    if (got != status) fprintf(stderr, "%s: free gave %s\n", what, dmms_strerror(got));
+    CHECK_EQ(got, status);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, status);
+    CHECK(rec.last.ptr == ptr);
+    CHECK_EQ(rec.last.caller, my_task());
+    CHECK(rec.last.pool_name != NULL && strcmp(rec.last.pool_name, "catalogue") == 0);
+    CHECK(strstr(rec.message, dmms_strerror(status)) != NULL);
+    dmms_stats_t after = stats(p);
+    CHECK(same_figures(&before, &after));
+
+    reset();
+    CHECK(dmms_pool_realloc(p, ptr, 100) == NULL);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, status);
+    after = stats(p);
+    CHECK(same_figures(&before, &after));
+    CHECK_EQ(dmms_check(p), 0);
+}
+
+static void frees_and_reallocs(dmms_pool_t *p, dmms_pool_t *other) {
+    reset();
+    CHECK_EQ(dmms_pool_free(p, NULL), DMMS_OK);
+    CHECK_EQ(rec.count, 0);
+
+    char *a = dmms_pool_alloc(p, 100);
+    char *keep = dmms_pool_alloc(p, 100);   /* keeps a's buddy busy, so a stays a block of its own */
+    CHECK_EQ(dmms_pool_free(p, a), DMMS_OK);
+    expect_rejected(p, a, DMMS_E_DOUBLE_FREE, "double free");
+
+    char *b = dmms_pool_alloc(p, 100);
+    expect_rejected(p, b + 16, DMMS_E_NOT_BLOCK, "interior pointer");
+    expect_rejected(p, b + 1, DMMS_E_NOT_BLOCK, "misaligned pointer");
+    int on_stack = 0;
+    expect_rejected(p, &on_stack, DMMS_E_NOT_OWNED, "stack address");
+    expect_rejected(p, global_buffer, DMMS_E_NOT_OWNED, "global");
+
+    char *foreign = dmms_pool_alloc(other, 64);
+    expect_rejected(p, foreign, DMMS_E_NOT_OWNED, "another pool's buffer");
+    CHECK_EQ(dmms_pool_free(other, foreign), DMMS_OK);
+
+    /* Never allocated: the far end of the pool is one large free block. */
+    dmms_stats_t s = stats(p);
+    char *never = b + (s.max_block_free / 2);
+    expect_rejected(p, never, DMMS_E_DOUBLE_FREE, "never allocated");
+
+    /* The pool's own metadata (the header is the handle). */
+    expect_rejected(p, (char *)p + 64, DMMS_E_NOT_BLOCK, "metadata");
+
+    CHECK_EQ(dmms_pool_free(p, b), DMMS_OK);
+    CHECK_EQ(dmms_pool_free(p, keep), DMMS_OK);
+}
+
+/* An overrun of `length` bytes: reported with the offset, and the buffer freed. */
+static void overrun(dmms_pool_t *p, size_t size, size_t length, const char *what) {
+    char *victim = dmms_pool_alloc_at(p, size, "catalogue.c", 42);
+    char *neighbour = dmms_pool_alloc(p, size);
+    memset(victim, 'v', size);
+    memset(victim + size, 'X', length);
+    dmms_stats_t before = stats(p);
+    reset();
+    CHECK_EQ(dmms_pool_free(p, victim), DMMS_E_OVERRUN);
+    if (rec.count != 1) fprintf(stderr, "%s: %d reports\n", what, rec.count);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_OVERRUN);
+    CHECK_EQ(rec.last.offset, size);
+    CHECK_EQ(rec.last.requested, size);
+    CHECK(rec.last.ptr == victim);
+    if (length <= 8) {       /* the owner record sits after the guard: a longer overrun wipes it */
+        CHECK_EQ(rec.last.owner, my_task());
+        CHECK(rec.last.file != NULL && strcmp(rec.last.file, "catalogue.c") == 0);
+        CHECK_EQ(rec.last.line, 42);
+    }
+    dmms_stats_t after = stats(p);
+    CHECK_EQ(after.overruns, before.overruns + 1);
+    CHECK_EQ(after.total_frees, before.total_frees + 1);   /* the buffer still goes back */
+    CHECK_EQ(after.blocks_alloc, before.blocks_alloc - 1);
+    CHECK_EQ(dmms_check(p), 0);
+    /* The neighbour's own record lies past its own data: untouched by our overrun,
+     * unless the overrun reached that far. */
+    reset();
+    dmms_status_t n = dmms_pool_free(p, neighbour);
+    CHECK(n == DMMS_OK || n == DMMS_E_OVERRUN || n == DMMS_E_CORRUPT);
+    CHECK_EQ(dmms_check(p), 0);
+}
+
+static void bit_flips(dmms_pool_t *p) {
+    /* Every bit of a live buffer's owner record: DMMS_E_CORRUPT at free, quarantined. */
+    size_t size = 40;
+    int detected = 0;
+    for (int bit = 0; bit < 64; bit++) {
+        unsigned char *q = dmms_pool_alloc(p, size);
+        unsigned char *record = q + size + 8;   /* after the 8 guard bytes */
+        record[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        dmms_stats_t before = stats(p);
+        reset();
+        dmms_status_t got = dmms_pool_free(p, q);
+        dmms_stats_t after = stats(p);
+        if (got == DMMS_E_CORRUPT && rec.count == 1 && rec.last.status == DMMS_E_CORRUPT && rec.last.ptr == q &&
+            after.corruptions == before.corruptions + 1 && after.total_frees == before.total_frees &&
+            after.blocks_alloc == before.blocks_alloc - 1 && after.bytes_requested == before.bytes_requested - size)
+            detected++;
+        CHECK_EQ(dmms_check(p), 0);
+        reset();
+        CHECK_EQ(dmms_pool_free(p, q), DMMS_E_DOUBLE_FREE);   /* quarantined memory is not live */
+    }
+    CHECK_EQ(detected, 64);
+
+    /* Every bit of the guard: DMMS_E_OVERRUN with the offset of that byte. */
+    detected = 0;
+    for (int bit = 0; bit < 64; bit++) {
+        unsigned char *q = dmms_pool_alloc(p, size);
+        q[size + bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        reset();
+        if (dmms_pool_free(p, q) == DMMS_E_OVERRUN && rec.count == 1 && rec.last.offset == size + (size_t)bit / 8) detected++;
+        CHECK_EQ(dmms_check(p), 0);
+    }
+    CHECK_EQ(detected, 64);
+
+    /* Every bit of a free block's links: found by dmms_check, and by the
+     * allocation that would reuse the block, which quarantines it instead. */
+    detected = 0;
+    for (int bit = 0; bit < 128; bit++) {
+        unsigned char *keep = dmms_pool_alloc(p, size);
+        unsigned char *q = dmms_pool_alloc(p, size);
+        CHECK_EQ(dmms_pool_free(p, q), DMMS_OK);     /* lazily free: its links are in q[0..15] */
+        q[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        reset();
+        uint64_t problems = dmms_check(p);
+        int found_by_check = problems == 1 && rec.count == 1 && rec.last.status == DMMS_E_CORRUPT;
+        dmms_stats_t before = stats(p);
+        reset();
+        unsigned char *again = dmms_pool_alloc(p, size);
+        dmms_stats_t after = stats(p);
+        int found_by_alloc = again != q && rec.count == 1 && rec.last.status == DMMS_E_CORRUPT &&
+                             after.corruptions == before.corruptions + 1;
+        if (found_by_check && found_by_alloc) detected++;
+        else fprintf(stderr, "link bit %d: check %llu problems (%d reports), alloc %s %d reports\n", bit,
+                     (unsigned long long)problems, rec.count, again == q ? "reused it" : "moved on", rec.count);
+        CHECK_EQ(dmms_check(p), 0);
+        CHECK_EQ(dmms_pool_free(p, again), DMMS_OK);
+        CHECK_EQ(dmms_pool_free(p, keep), DMMS_OK);
+    }
+    CHECK_EQ(detected, 128);
+}
+
+static void bad_requests(dmms_pool_t *p) {
+    static const size_t alignments[] = { 0, 3, 24, (size_t)1 << 40 };
+    for (int i = 0; i < 4; i++) {
+        dmms_stats_t before = stats(p);
+        reset();
+        CHECK(dmms_pool_aligned_alloc(p, alignments[i], 16) == NULL);
+        CHECK_EQ(rec.count, 1);
+        CHECK_EQ(rec.last.status, DMMS_E_INVALID_ARG);
+        dmms_stats_t after = stats(p);
+        CHECK(same_figures(&before, &after));
+    }
+    static const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 8, SIZE_MAX - 16, SIZE_MAX - 64, (size_t)1 << 62 };
+    for (int i = 0; i < 6; i++) {
+        dmms_stats_t before = stats(p);
+        reset();
+        CHECK(dmms_pool_alloc(p, sizes[i]) == NULL);
+        CHECK_EQ(rec.count, 1);
+        CHECK_EQ(rec.last.status, DMMS_E_NO_MEMORY);
+        CHECK_EQ(rec.last.requested, sizes[i]);
+        dmms_stats_t after = stats(p);
+        CHECK_EQ(after.failed_allocs, before.failed_allocs + 1);
+        CHECK(same_figures(&before, &after));
+    }
+    static const size_t products[][2] = { { SIZE_MAX, 2 }, { (size_t)1 << 33, (size_t)1 << 33 }, { SIZE_MAX / 3, 4 } };
+    for (int i = 0; i < 3; i++) {
+        reset();
+        CHECK(dmms_pool_calloc(p, products[i][0], products[i][1]) == NULL);
+        CHECK_EQ(rec.count, 1);
+        CHECK_EQ(rec.last.status, DMMS_E_NO_MEMORY);
+    }
+    CHECK_EQ(dmms_check(p), 0);
+}
+
+static void bad_pools(void) {
+    dmms_config_t c;
+    static unsigned char small[256] __attribute__((aligned(16)));
+    static unsigned char memory[1 << 16] __attribute__((aligned(64)));
+    struct { void *memory; size_t size; uint32_t min_block, guard, coalesce, flags; const char *what; } cases[] = {
+        { NULL, 0, 32, 8, 0, 0x07, "no memory, size 0" },
+        { small, sizeof small, 32, 8, 0, 0x07, "too small" },
+        { memory + 8, sizeof memory - 8, 32, 8, 0, 0x07, "misaligned" },
+        { memory, sizeof memory, 8, 8, 0, 0x07, "min_block 8" },
+        { memory, sizeof memory, 48, 8, 0, 0x07, "min_block 48" },
+        { memory, sizeof memory, 8192, 8, 0, 0x07, "min_block 8192" },
+        { memory, sizeof memory, 32, 65, 0, 0x07, "guard 65" },
+        { memory, sizeof memory, 32, 8, 3, 0x07, "coalesce 3" },
+        { memory, sizeof memory, 32, 8, 0, 0x80, "unknown flag" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dmms_config_init(&c);
+        c.min_block = cases[i].min_block;
+        c.guard_bytes = cases[i].guard;
+        c.coalesce = cases[i].coalesce;
+        c.flags = cases[i].flags;
+        reset();
+        dmms_pool_t *p = dmms_pool_create(cases[i].memory, cases[i].size, &c);
+        if (p != NULL) fprintf(stderr, "pool created for: %s\n", cases[i].what);
+        CHECK(p == NULL);
+        CHECK_EQ(rec.count, 1);
+        CHECK_EQ(rec.last.status, DMMS_E_INVALID_ARG);
+    }
+    /* The same memory is fine with a good config. */
+    dmms_pool_t *p = dmms_pool_create(memory, sizeof memory, NULL);
+    CHECK(p != NULL);
+    void *live = dmms_pool_alloc(p, 10);
+    reset();
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_E_BUSY);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_BUSY);
+    CHECK_EQ(dmms_check(p), 0);                   /* still a working pool */
+    CHECK_EQ(dmms_pool_free(p, live), DMMS_OK);
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+    reset();
+    CHECK(dmms_pool_alloc(p, 10) == NULL);        /* a destroyed pool is not a pool */
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_NOT_OWNED);
+    dmms_stats_t s;
+    CHECK_EQ(dmms_stats((dmms_pool_t *)global_buffer, &s), DMMS_E_NOT_OWNED);
+    CHECK_EQ(dmms_pool_destroy((dmms_pool_t *)global_buffer), DMMS_E_NOT_OWNED);
+}
+
+static void write_after_free(void) {
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.flags |= DMMS_F_FILL_FREE;
+    c.name = "catalogue";
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
+    unsigned char *keep = dmms_pool_alloc(p, 100);
+    unsigned char *q = dmms_pool_alloc(p, 100);
+    CHECK_EQ(dmms_pool_free(p, q), DMMS_OK);
+    q[40] = 1;                                   /* written after free */
+    reset();
+    CHECK_EQ(dmms_check(p), 1);
+    CHECK_EQ(rec.last.status, DMMS_E_WRITE_AFTER_FREE);
+    CHECK_EQ(rec.last.offset, 40);
+    reset();
+    unsigned char *again = dmms_pool_alloc(p, 100);   /* reuse: reported, then handed out */
+    CHECK(again == q);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_WRITE_AFTER_FREE);
+    CHECK_EQ(rec.last.offset, 40);
+    CHECK_EQ(dmms_check(p), 0);
+
+    /* An underrun lands at the end of the block below; free, it is caught the same way. */
+    CHECK_EQ(dmms_pool_free(p, keep), DMMS_OK);
+    again[-1] = 7;
+    reset();
+    CHECK_EQ(dmms_check(p), 1);
+    CHECK_EQ(rec.last.status, DMMS_E_WRITE_AFTER_FREE);
+    CHECK(rec.last.ptr == keep);
+    CHECK_EQ(rec.last.offset, (uint64_t)(again - keep) - 1);
+    CHECK_EQ(dmms_pool_free(p, again), DMMS_OK);
+    dmms_pool_destroy(p);
+}
+
+int main(void) {
+    dmms_set_error_handler(record, NULL);
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.name = "catalogue";
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 20, &c);
+    dmms_pool_t *other = dmms_pool_create(NULL, 1 << 16, NULL);
+    CHECK(p != NULL && other != NULL);
+
+    frees_and_reallocs(p, other);
+    overrun(p, 24, 1, "one byte");
+    overrun(p, 24, 8, "guard_bytes bytes");
+    overrun(p, 100, 128, "a whole block, into the neighbour");
+    overrun(p, 0, 1, "one byte past a zero-size buffer");
+    for (size_t size = 0; size < 600; size++) {            /* one byte past every size */
+        char *q = dmms_pool_alloc(p, size);
+        q[size] = 0;
+        reset();
+        CHECK_EQ(dmms_pool_free(p, q), DMMS_E_OVERRUN);
+        CHECK_EQ(rec.last.offset, size);
+    }
+    bit_flips(p);
+    bad_requests(p);
+    bad_pools();
+    write_after_free();
+
+    dmms_stats_t s = stats(p);
+    CHECK_EQ(s.blocks_alloc, 0);
+    CHECK_EQ(dmms_check(p), 0);
+    CHECK_EQ(dmms_pool_destroy(other), DMMS_OK);
+    return check_summary("test_bad_input");
+}
