@@ -15,6 +15,7 @@
 #include <string.h>
 
 #if defined(__linux__)
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -23,8 +24,6 @@
 
 #define DMMS_PLATFORM_HOSTED 1
 
-_Static_assert(sizeof(pthread_mutex_t) <= 64, "lock storage is 64 bytes");
-
 /* Anonymous read-write memory, or NULL. */
 static inline void *dmms_platform_map(size_t size) {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -32,10 +31,41 @@ static inline void *dmms_platform_map(size_t size) {
 }
 static inline void dmms_platform_unmap(void *p, size_t size) { munmap(p, size); }
 
-static inline void dmms_platform_lock_init(void *m) { pthread_mutex_init((pthread_mutex_t *)m, NULL); }
-static inline void dmms_platform_lock(void *m) { pthread_mutex_lock((pthread_mutex_t *)m); }
-static inline void dmms_platform_unlock(void *m) { pthread_mutex_unlock((pthread_mutex_t *)m); }
-static inline void dmms_platform_lock_destroy(void *m) { pthread_mutex_destroy((pthread_mutex_t *)m); }
+/* The OS thread id, cached per thread: a syscall once, then a TLS load.
+ * A forked child starts with its parent's cache: it calls
+ * dmms_platform_thread_id_reset() (DMMS does, from pthread_atfork). */
+static inline uint32_t *dmms_platform_tid_slot(void) {
+    static __thread __attribute__((tls_model("initial-exec"))) uint32_t cached;
+    return &cached;
+}
+static inline uint32_t dmms_platform_tid(void) {
+    uint32_t *slot = dmms_platform_tid_slot();
+    if (__builtin_expect(*slot == 0, 0)) *slot = (uint32_t)syscall(SYS_gettid);
+    return *slot;
+}
+static inline void dmms_platform_thread_id_reset(void) { *dmms_platform_tid_slot() = 0; }
+static inline uint64_t dmms_platform_thread_id(void) { return dmms_platform_tid(); }
+
+/* The pool lock: a priority-inheriting futex (FUTEX_LOCK_PI). Uncontended it
+ * is one compare-and-swap to lock and one to unlock, no call; contended, the
+ * kernel queues waiters by priority and lends the owner the highest waiter's
+ * priority, which is what a real-time allocator's lock must do. The word
+ * holds the owner's thread id (0 = free). */
+static inline void dmms_platform_lock_init(void *m) { __atomic_store_n((uint32_t *)m, 0, __ATOMIC_RELAXED); }
+static inline void dmms_platform_lock(void *m) {
+    uint32_t expected = 0;
+    uint32_t tid = dmms_platform_tid();
+    if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) return;
+    while (syscall(SYS_futex, (uint32_t *)m, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0) != 0) {
+        /* EINTR/EAGAIN: try again */
+    }
+}
+static inline void dmms_platform_unlock(void *m) {
+    uint32_t expected = dmms_platform_tid();
+    if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED), 1)) return;
+    syscall(SYS_futex, (uint32_t *)m, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
+}
+static inline void dmms_platform_lock_destroy(void *m) { (void)m; }
 
 /* One process-wide lock for the pool registry and the default pool's set-up. */
 static inline pthread_mutex_t *dmms_platform_global_mutex(void) {
@@ -44,13 +74,6 @@ static inline pthread_mutex_t *dmms_platform_global_mutex(void) {
 }
 static inline void dmms_platform_global_lock(void) { pthread_mutex_lock(dmms_platform_global_mutex()); }
 static inline void dmms_platform_global_unlock(void) { pthread_mutex_unlock(dmms_platform_global_mutex()); }
-
-/* The OS thread id, cached per thread: a syscall once, then a TLS load. */
-static inline uint64_t dmms_platform_thread_id(void) {
-    static __thread __attribute__((tls_model("initial-exec"))) uint64_t cached;
-    if (__builtin_expect(cached == 0, 0)) cached = (uint64_t)syscall(SYS_gettid);
-    return cached;
-}
 
 static inline void dmms_platform_write_stderr(const char *text, size_t length) {
     while (length > 0) {

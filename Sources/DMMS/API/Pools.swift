@@ -97,11 +97,11 @@ public func cDefaultPool() -> OpaquePointer? { Registry.defaultPool().map { Opaq
 @_cdecl("dmms_set_default_pool")
 public func cSetDefaultPool(_ handle: OpaquePointer?) -> dmms_status_t {
     guard let handle = handle else {
-        installedDefaultPool = nil
+        Registry.install(nil)
         return DMMSStatus.ok
     }
     guard Registry.isLive(UnsafeMutableRawPointer(handle)) else { return DMMSStatus.notOwned }
-    installedDefaultPool = Pool(handle)
+    Registry.install(Pool(handle))
     return DMMSStatus.ok
 }
 

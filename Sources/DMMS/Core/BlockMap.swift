@@ -28,6 +28,9 @@ enum Tag {
         UInt8(truncatingIfNeeded: 1 &+ order &<< 2 &+ Int(state.rawValue))
     }
     @inline(__always) static func isSingleGranule(_ tag: UInt8) -> Bool { tag >= singleGranuleBase }
+    /// True for the tag of a live buffer's block.
+    @inline(__always)
+    static func isAllocated(_ tag: UInt8) -> Bool { tag >= singleGranuleBase || (tag != interior && (tag &- 1) & 3 == 0) }
     /// State of a non-interior tag.
     @inline(__always)
     static func state(_ tag: UInt8) -> BlockState {
@@ -60,7 +63,7 @@ extension PoolState {
 
     @inline(__always)
     mutating func tagPointer(_ address: UInt, in region: Int) -> UnsafeMutablePointer<UInt8> {
-        regions[at: region].map.unsafelyUnwrapped + Int(bitPattern: (address &- regions[at: region].start) >> UInt(granuleShift))
+        UnsafeMutablePointer<UInt8>(bitPattern: regions[at: region].mapBias &+ address >> UInt(granuleShift)).unsafelyUnwrapped
     }
 
     @inline(__always)
@@ -115,7 +118,11 @@ extension PoolState {
     /// Tags an allocated block and records its slack.
     @inline(__always)
     mutating func markAllocated(_ address: UInt, order: Int, slack: UInt, in region: Int) {
-        let p = tagPointer(address, in: region)
+        markAllocated(tagPointer(address, in: region), order: order, slack: slack)
+    }
+
+    @inline(__always)
+    mutating func markAllocated(_ p: UnsafeMutablePointer<UInt8>, order: Int, slack: UInt) {
         let n = granules(ofOrder: order)
         if n == 1 {
             p.pointee = Tag.singleGranuleBase &+ UInt8(truncatingIfNeeded: slack)
@@ -134,7 +141,11 @@ extension PoolState {
     /// The slack of an allocated block.
     @inline(__always)
     mutating func slack(ofAllocated address: UInt, order: Int, in region: Int) -> UInt {
-        let p = tagPointer(address, in: region)
+        slack(at: tagPointer(address, in: region), order: order)
+    }
+
+    @inline(__always)
+    mutating func slack(at p: UnsafeMutablePointer<UInt8>, order: Int) -> UInt {
         let n = granules(ofOrder: order)
         if n == 1 { return UInt(p.pointee &- Tag.singleGranuleBase) }
         let spare = UnsafeRawPointer(p + 1)
@@ -149,9 +160,14 @@ extension PoolState {
     /// Returns an allocated block's slack bytes to "interior" (zero).
     @inline(__always)
     mutating func clearSlack(_ address: UInt, order: Int, in region: Int) {
+        clearSlack(at: tagPointer(address, in: region), order: order)
+    }
+
+    @inline(__always)
+    mutating func clearSlack(at p: UnsafeMutablePointer<UInt8>, order: Int) {
         let n = granules(ofOrder: order)
         if n == 1 { return }
-        let spare = UnsafeMutableRawPointer(tagPointer(address, in: region) + 1)
+        let spare = UnsafeMutableRawPointer(p + 1)
         switch PoolState.slackWidth(granules: n) {
         case 1: spare.storeBytes(of: 0, as: UInt8.self)
         case 2: spare.storeBytes(of: 0, as: UInt16.self)

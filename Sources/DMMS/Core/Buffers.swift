@@ -9,6 +9,8 @@ struct LiveBuffer {
     var block: Block
     var slack: UInt
     var requested: UInt
+    /// The block's tag in the map.
+    var tag: UnsafeMutablePointer<UInt8>
 }
 
 extension PoolState {
@@ -18,8 +20,7 @@ extension PoolState {
     /// Bounded work, except the on-demand join and the default pool's growth.
     @inline(__always)
     mutating func allocate(size: UInt, alignment: UInt, site: CallSite) -> UInt {
-        let extra = extraBytes
-        guard size <= UInt.max &- extra, var order = order(forBytes: max(size &+ extra, 1)) else {
+        guard size <= UInt.max &- extraBytes, var order = order(forBytes: max(size &+ extraBytes, 1)) else {
             return fail(size: size, order: nil)
         }
         if alignment > minBlockSize {
@@ -29,19 +30,18 @@ extension PoolState {
         var taken = takeBlock(order: order)
         if taken == nil, growsFromOS, grow(toHold: order) { taken = takeBlock(order: order) }
         guard let (block, region) = taken else { return fail(size: size, order: order) }
-        markAllocated(block, order: order, slack: blockSize(order) &- size, in: region)
+        markAllocated(tagPointer(block, in: region), order: order, slack: blockSize(order) &- size)
         countAllocation(order: order, requested: size)
-        dress(block, order: order, requested: size, site: site)
+        if diagnostics { dress(block, order: order, requested: size, site: site) }
         return block
     }
 
-    @inline(__always)
+    @inline(never)
     private mutating func fail(size: UInt, order: Int?) -> UInt {
         counters.failedAllocs &+= 1
         if let order = order { orders[at: order].failures &+= 1 }
-        let error = ErrorRecord(status: DMMSStatus.noMemory, pointer: 0, requested: UInt64(size),
-                                blockSize: order.map { UInt64(blockSize($0)) } ?? 0)
-        recordError(error)
+        recordError(ErrorRecord(status: DMMSStatus.noMemory, pointer: 0, requested: UInt64(size),
+                                blockSize: order.map { UInt64(blockSize($0)) } ?? 0))
         return 0
     }
 
@@ -50,9 +50,7 @@ extension PoolState {
         orders[at: order].inUse &+= 1
         orders[at: order].allocs &+= 1
         if orders[at: order].inUse > orders[at: order].highWater { orders[at: order].highWater = orders[at: order].inUse }
-        counters.totalAllocs &+= 1
         counters.bytesAlloc &+= UInt64(blockSize(order))
-        counters.cumulativeBytes &+= UInt64(blockSize(order))
         if counters.bytesAlloc > counters.maxBytesAlloc { counters.maxBytesAlloc = counters.bytesAlloc }
         counters.bytesRequested &+= UInt64(requested)
         sequence &+= 1
@@ -80,28 +78,36 @@ extension PoolState {
 
     /// The live buffer starting at `address`, or the status that says why
     /// there is none (recorded and counted). Touches no user memory.
+    @inline(__always)
     mutating func liveBuffer(at address: UInt) -> (LiveBuffer?, dmms_status_t) {
         let region = regionIndex(of: address)
-        if region < 0 {
-            let status = isMetadata(address) ? DMMSStatus.notBlock : DMMSStatus.notOwned
-            counters.badFrees &+= 1
-            recordError(ErrorRecord(status: status, pointer: address))
-            return (nil, status)
+        if region >= 0 && address & (minBlockSize &- 1) == 0 {
+            let tag = tagPointer(address, in: region)
+            let t = tag.pointee
+            if Tag.isAllocated(t) {
+                let order = Tag.order(t)
+                let slack = self.slack(at: tag, order: order)
+                return (LiveBuffer(block: Block(address: address, order: order, state: .allocated, region: region),
+                                   slack: slack, requested: blockSize(order) &- slack, tag: tag), DMMSStatus.ok)
+            }
         }
-        if let block = self.block(startingAt: address, in: region), block.state == .allocated {
-            let slack = self.slack(ofAllocated: address, order: block.order, in: region)
-            return (LiveBuffer(block: block, slack: slack, requested: blockSize(block.order) &- slack), DMMSStatus.ok)
-        }
-        // Not a live buffer's start: free memory, or inside something.
-        let container = block(containing: address, in: region)
+        return (nil, rejected(address, region: region))
+    }
+
+    /// Why `address` is not a live buffer: recorded, counted, returned.
+    @inline(never)
+    private mutating func rejected(_ address: UInt, region: Int) -> dmms_status_t {
         var error = ErrorRecord(status: DMMSStatus.notBlock, pointer: address)
-        if let container = container {
+        if region < 0 {
+            if !isMetadata(address) { error.status = DMMSStatus.notOwned }
+        } else if let container = block(containing: address, in: region) {
+            // Free memory, freed or joined; or inside a live buffer.
             error.blockSize = UInt64(blockSize(container.order))
             if container.state != .allocated { error.status = DMMSStatus.doubleFree }
         }
         if error.status == DMMSStatus.doubleFree { counters.doubleFrees &+= 1 } else { counters.badFrees &+= 1 }
         recordError(error)
-        return (nil, error.status)
+        return error.status
     }
 
     /// Checks a live buffer's owner record and guard. Returns the status of
@@ -144,11 +150,12 @@ extension PoolState {
     /// figures of live buffers and joins the quarantined bytes.
     private mutating func quarantine(_ buffer: LiveBuffer) {
         let block = buffer.block
-        clearSlack(block.address, order: block.order, in: block.region)
-        setTag(.quarantined, order: block.order, at: block.address, in: block.region)
+        clearSlack(at: buffer.tag, order: block.order)
+        buffer.tag.pointee = Tag.make(.quarantined, block.order)
         countRelease(order: block.order, requested: buffer.requested)
         orders[at: block.order].blocks &-= 1
         counters.bytesQuarantined &+= UInt64(blockSize(block.order))
+        counters.quarantinedBuffers &+= 1
         counters.corruptions &+= 1
         restoreSlack(order: block.order)
     }
@@ -159,10 +166,9 @@ extension PoolState {
     mutating func free(_ address: UInt) -> dmms_status_t {
         let (found, status) = liveBuffer(at: address)
         guard let buffer = found else { return status }
-        let inspection = inspect(buffer)
+        let inspection = diagnostics ? inspect(buffer) : DMMSStatus.ok
         if inspection == DMMSStatus.corrupt { return inspection }
         releaseBuffer(buffer)
-        counters.totalFrees &+= 1
         return inspection
     }
 
@@ -170,9 +176,9 @@ extension PoolState {
     private mutating func releaseBuffer(_ buffer: LiveBuffer) {
         let block = buffer.block
         countRelease(order: block.order, requested: buffer.requested)
-        clearSlack(block.address, order: block.order, in: block.region)
+        clearSlack(at: buffer.tag, order: block.order)
         if fillsFree { fillFree(block.address, order: block.order) }
-        release(block.address, order: block.order, region: block.region)
+        release(block.address, order: block.order, region: block.region, tag: buffer.tag)
     }
 
     // MARK: resize
@@ -195,12 +201,10 @@ extension PoolState {
                 .copyMemory(from: UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped,
                             byteCount: Int(min(buffer.requested, size)))
             releaseBuffer(buffer)
-            counters.totalFrees &+= 1
             return moved
         }
         // In place: still one free and one allocation, the caller the new owner.
         countRelease(order: block.order, requested: buffer.requested)
-        counters.totalFrees &+= 1
         markAllocated(address, order: newOrder, slack: blockSize(newOrder) &- size, in: block.region)
         countAllocation(order: newOrder, requested: size)
         dress(address, order: newOrder, requested: size, site: site)

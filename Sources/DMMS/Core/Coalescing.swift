@@ -22,6 +22,11 @@ extension PoolState {
     /// and the global ones are the ones that can still join.
     @inline(__always)
     mutating func takeBlock(order: Int) -> (address: UInt, region: Int)? {
+        // The steady state of lazy coalescing: a block freed at this size.
+        if lazyHeads[at: order] != 0 && !fillsFree {
+            let block = popFree(order: order, state: .lazyFree)
+            if block != 0 { return (block, regionIndex(of: block)) }
+        }
         while true {
             var from = lowestSetBit(globalMask | lazyMask, from: order)
             if from < 0 {
@@ -87,17 +92,17 @@ extension PoolState {
     /// Frees a block by the pool's policy (the block is counted in N at `order`,
     /// no longer in use).
     @inline(__always)
-    mutating func release(_ block: UInt, order: Int, region: Int) {
+    mutating func release(_ block: UInt, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
         switch coalesce {
         case UInt32(DMMS_COALESCE_EAGER):
             freeGlobally(block, order: order, region: region)
         case UInt32(DMMS_COALESCE_ON_DEMAND):
-            pushFree(block, order: order, state: .lazyFree, region: region)
+            pushFree(block, order: order, state: .lazyFree, tag: tag)
         default:
             // The freed block still counts as allocated in D.
             let d = orders[at: order].slack
             if d >= 2 {
-                pushFree(block, order: order, state: .lazyFree, region: region)
+                pushFree(block, order: order, state: .lazyFree, tag: tag)
             } else {
                 freeGlobally(block, order: order, region: region)
                 if d <= 0 { joinOneLazy(order: order) }

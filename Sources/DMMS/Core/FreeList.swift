@@ -81,7 +81,12 @@ extension PoolState {
     /// Counts it in G or L; N is the caller's.
     @inline(__always)
     mutating func pushFree(_ block: UInt, order: Int, state: BlockState, region: Int) {
-        setTag(state, order: order, at: block, in: region)
+        pushFree(block, order: order, state: state, tag: tagPointer(block, in: region))
+    }
+
+    @inline(__always)
+    mutating func pushFree(_ block: UInt, order: Int, state: BlockState, tag: UnsafeMutablePointer<UInt8>) {
+        tag.pointee = Tag.make(state, order)
         let old = head(order, state)
         writeNode(block, order: order, state: state, next: old, prev: 0)
         if state == .globalFree {

@@ -60,7 +60,6 @@ extension PoolState {
         return order < orderLimit ? order : nil
     }
 
-    @inline(__always) var minBlockSize: UInt { UInt(1) &<< UInt(minBlockShift) }
 }
 
 extension InlineArray {

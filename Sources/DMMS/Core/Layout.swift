@@ -103,7 +103,11 @@ extension PoolState {
     private mutating func configure(_ config: PoolConfig, base: UInt) {
         flags = config.flags
         minBlockShift = config.minBlockShift
+        minBlockSize = config.minBlock
         granuleShift = config.granuleShift
+        guardSpan = config.flags & UInt32(DMMS_F_GUARD) != 0 ? UInt(config.guardBytes) : 0
+        recordSpan = config.tracksOwners ? UInt(OwnerRecord.size) : 0
+        extraBytes = guardSpan &+ recordSpan
         guardBytes = config.guardBytes
         coalesce = config.coalesce
         orderLimit = min(maxOrders, UInt.bitWidth &- 2 &- config.minBlockShift)
@@ -147,6 +151,8 @@ extension PoolState {
     }
 
     private mutating func addRegion(_ region: Region) {
+        var region = region
+        region.mapBias = UInt(bitPattern: region.map) &- region.start >> UInt(granuleShift)
         regions[at: regionCount] = region
         regionCount &+= 1
         counters.poolBytes &+= UInt64(region.end &- region.start)

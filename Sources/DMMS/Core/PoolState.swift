@@ -42,14 +42,14 @@ struct OrderCounters {
 struct PoolCounters {
     var poolBytes: UInt64 = 0
     var overheadBytes: UInt64 = 0
+    /// Block bytes allocated now (kept, not derived: its peak is a figure).
     var bytesAlloc: UInt64 = 0
     var maxBytesAlloc: UInt64 = 0
     var bytesRequested: UInt64 = 0
     var bytesQuarantined: UInt64 = 0
-    /// Block bytes ever allocated (memPartShow's cumulative row).
-    var cumulativeBytes: UInt64 = 0
-    var totalAllocs: UInt64 = 0
-    var totalFrees: UInt64 = 0
+    /// Buffers quarantined while live (total_frees is derived from it: every
+    /// allocation ends live, freed or quarantined).
+    var quarantinedBuffers: UInt64 = 0
     var failedAllocs: UInt64 = 0
     var splits: UInt64 = 0
     var merges: UInt64 = 0
@@ -69,6 +69,8 @@ struct Region {
     var end: UInt = 0
     /// The block map: one tag byte per granule from `start`.
     var map: UnsafeMutablePointer<UInt8>? = nil
+    /// map - start / granule: a block's tag is at mapBias + address / granule.
+    var mapBias: UInt = 0
     /// The memory the region was made from, for overlap checks and unmapping.
     var memory: UInt = 0
     var memorySize: UInt = 0
@@ -102,7 +104,14 @@ struct PoolState {
     var guardBytes: UInt32 = 0
     var coalesce: UInt32 = 0
     var minBlockShift: Int = 0
+    var minBlockSize: UInt = 0
     var granuleShift: Int = 0
+    /// Bytes a buffer needs in its block beyond what was requested: the guard
+    /// (right after the requested end) and the owner record (right after it).
+    /// Zero when that diagnostic is off; fixed when the pool is made.
+    var guardSpan: UInt = 0
+    var recordSpan: UInt = 0
+    var extraBytes: UInt = 0
     /// Orders 0..<orderLimit are representable (block sizes fit a word).
     var orderLimit: Int = 0
     /// One past the largest order of any top block: dmms_stats_t.order_count.
@@ -124,6 +133,11 @@ struct PoolState {
     var regionCount: Int = 0
     var regions = InlineArray<16, Region>(repeating: Region())
 
+    /// The last owner looked up: a loop allocating from one task and site
+    /// skips the table.
+    var lastOwnerTask: UInt64 = 0
+    var lastOwnerSite = CallSite()
+    var lastOwnerIndex: UInt16 = 0
     /// The owner table (Owners.swift), in the first region's tail.
     var owners: UnsafeMutablePointer<OwnerEntry>? = nil
     var ownerCapacity: Int = 0
@@ -142,14 +156,11 @@ struct PoolState {
     var growsFromOS: Bool = false
 
     @inline(__always) var threadSafe: Bool { flags & UInt32(DMMS_F_THREAD_SAFE) != 0 }
-    @inline(__always) var guarded: Bool { flags & UInt32(DMMS_F_GUARD) != 0 && guardBytes > 0 }
-    @inline(__always) var tracksOwners: Bool { flags & UInt32(DMMS_F_TRACK_OWNER) != 0 }
+    @inline(__always) var guarded: Bool { guardSpan != 0 }
+    @inline(__always) var tracksOwners: Bool { recordSpan != 0 }
+    /// Any per-buffer check at free (guard or owner record).
+    @inline(__always) var diagnostics: Bool { extraBytes != 0 }
     @inline(__always) var fillsFree: Bool { flags & UInt32(DMMS_F_FILL_FREE) != 0 }
     @inline(__always) var granule: UInt { UInt(1) << UInt(granuleShift) }
 
-    /// Bytes a buffer needs in its block beyond what was requested: the guard
-    /// (right after the requested end) and the owner record (at the block's end).
-    @inline(__always) var extraBytes: UInt {
-        (guarded ? UInt(guardBytes) : 0) &+ (tracksOwners ? UInt(OwnerRecord.size) : 0)
-    }
 }

@@ -13,6 +13,8 @@ nonisolated(unsafe) var registryHead: Pool? = nil
 nonisolated(unsafe) var installedDefaultPool: Pool? = nil
 /// The built-in default pool, mapped from the OS on first use.
 nonisolated(unsafe) var builtinDefaultPool: Pool? = nil
+/// installedDefaultPool ?? builtinDefaultPool, kept in one word for the hot path.
+nonisolated(unsafe) var currentDefaultPool: Pool? = nil
 
 enum Registry {
     static func register(_ pool: Pool) {
@@ -35,6 +37,7 @@ enum Registry {
             link = current.pointee.nextPool
         }
         if installedDefaultPool == pool { installedDefaultPool = nil }
+        currentDefaultPool = installedDefaultPool ?? builtinDefaultPool
         Platform.globalUnlock()
     }
 
@@ -53,9 +56,16 @@ enum Registry {
     /// if needed). nil only when the OS refuses the memory.
     @inline(__always)
     static func defaultPool() -> Pool? {
-        if let pool = installedDefaultPool { return pool }
-        if let pool = builtinDefaultPool { return pool }
+        if let pool = currentDefaultPool { return pool }
         return createBuiltinPool()
+    }
+
+    /// Makes `pool` (nil: the built-in one) the default.
+    static func install(_ pool: Pool?) {
+        Platform.globalLock()
+        installedDefaultPool = pool
+        currentDefaultPool = installedDefaultPool ?? builtinDefaultPool
+        Platform.globalUnlock()
     }
 
     private static func createBuiltinPool() -> Pool? {
@@ -69,8 +79,9 @@ enum Registry {
                 builtinDefaultPool = pool
             }
         }
+        currentDefaultPool = installedDefaultPool ?? builtinDefaultPool
         Platform.globalUnlock()
-        return builtinDefaultPool
+        return currentDefaultPool
     }
 
     /// A pool over caller memory, or (memory 0) over memory mapped for it.
@@ -91,14 +102,13 @@ enum Registry {
     static func resolve(_ handle: OpaquePointer?) -> Pool? {
         guard let handle = handle else { return defaultPool() }
         let raw = UnsafeMutableRawPointer(handle)
-        if let pool = installedDefaultPool ?? builtinDefaultPool, UnsafeMutableRawPointer(pool) == raw { return pool }
         return isLive(raw) ? Pool(handle) : nil
     }
 
     /// The pool whose memory holds `address`, or nil. O(pools * regions).
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {
-        if let pool = installedDefaultPool ?? builtinDefaultPool, pool.pointee.holds(address) { return pool }
+        if let pool = currentDefaultPool, pool.pointee.holds(address) { return pool }
         var link = registryHead
         while let pool = link {
             if pool.pointee.holds(address) { return pool }

@@ -9,6 +9,7 @@ enum JSONReport {
     static func write(_ pool: Pool, out: dmms_output_fn?, arg: UnsafeMutableRawPointer?) {
         var stats = dmms_stats_t()
         var counters = PoolCounters()
+        var cumulative: UInt64 = 0
         var suggested: UInt64 = 0
         var guardBytes: UInt32 = 0
         var flags: UInt32 = 0
@@ -16,6 +17,7 @@ enum JSONReport {
         pool.locked { state in
             state.snapshot(into: &stats)
             counters = state.counters
+            cumulative = state.cumulativeBytes
             suggested = state.suggestedPoolSize
             guardBytes = state.guarded ? state.guardBytes : 0
             flags = state.flags
@@ -66,7 +68,7 @@ enum JSONReport {
         line.append(", \"corruptions\": "); line.append(stats.corruptions)
         line.append(", \"writes_after_free\": "); line.append(counters.writeAfterFrees)
         line.append(", \"bytes_quarantined\": "); line.append(counters.bytesQuarantined)
-        line.append(", \"cumulative_bytes\": "); line.append(counters.cumulativeBytes)
+        line.append(", \"cumulative_bytes\": "); line.append(cumulative)
         line.append(", \"sequence\": "); line.append(sequence)
         line.append(", \"suggested_pool_size\": "); line.append(suggested)
         line.append("},")

@@ -7,11 +7,13 @@ enum Show {
     static func show(_ pool: Pool, level: Int32, out: dmms_output_fn?, arg: UnsafeMutableRawPointer?) {
         var stats = dmms_stats_t()
         var extra = PoolCounters()
+        var cumulative: UInt64 = 0
         var suggested: UInt64 = 0
         var ownerCount = 0
         pool.locked { state in
             state.snapshot(into: &stats)
             extra = state.counters
+            cumulative = state.cumulativeBytes
             suggested = state.suggestedPoolSize
             ownerCount = state.ownerCount
         }
@@ -41,7 +43,7 @@ enum Show {
         line.emit(out, arg)
         line.append("cumulative")
         line.emit(out, arg)
-        tableRow(&line, "  alloc", extra.cumulativeBytes, stats.total_allocs, max: nil)
+        tableRow(&line, "  alloc", cumulative, stats.total_allocs, max: nil)
         line.emit(out, arg)
         if level < 1 { return }
 

@@ -20,8 +20,6 @@ extension PoolState {
         out.bytes_alloc = counters.bytesAlloc
         out.max_bytes_alloc = counters.maxBytesAlloc
         out.bytes_requested = counters.bytesRequested
-        out.total_allocs = counters.totalAllocs
-        out.total_frees = counters.totalFrees
         out.failed_allocs = counters.failedAllocs
         out.splits = counters.splits
         out.merges = counters.merges
@@ -32,6 +30,7 @@ extension PoolState {
         out.min_block = UInt64(minBlockSize)
         out.order_count = UInt32(orderCount)
         out.coalesce = coalesce
+        defer { out.total_frees = out.total_allocs &- out.blocks_alloc &- counters.quarantinedBuffers }
         withUnsafeMutablePointer(to: &out.orders) { tuple in
             let rows = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: dmms_order_stats_t.self)
             var k = 0
@@ -45,8 +44,19 @@ extension PoolState {
                 out.bytes_free &+= free &* size
                 if free > 0 { out.max_block_free = size }
                 out.blocks_alloc &+= o.inUse
+                out.total_allocs &+= o.allocs
                 k &+= 1
             }
+        }
+    }
+
+    /// Block bytes ever allocated (memPartShow's cumulative row).
+    var cumulativeBytes: UInt64 {
+        mutating get {
+            var total: UInt64 = 0
+            var k = 0
+            while k < orderCount { total &+= orders[at: k].allocs &* UInt64(blockSize(k)); k &+= 1 }
+            return total
         }
     }
 
