@@ -24,9 +24,9 @@ LDSHARED := -emit-library -use-ld=lld -Xlinker --gc-sections
 
 LINK_C   := -I include -L $(LIB) -ldmms -Wl,-rpath,$(abspath $(LIB))
 
-.PHONY: all lib demo test test-swift test-c test-model clean install
+.PHONY: all lib preload demo test test-swift test-c clean install
 
-all: lib
+all: lib preload
 lib: $(LIB)/libdmms.so
 
 $(LIB)/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
@@ -40,6 +40,28 @@ $(LIB)/libdmms.so: $(LIB)/libdmms.so.0
 $(BUILD)/dmms.map:
 	@mkdir -p $(BUILD)
 	printf '{ global: dmms_*; local: *; };\n' > $@
+
+# ---- the malloc replacement: the same core, behind the malloc family ---------
+PRELOAD_SOURCES := $(SOURCES) $(wildcard Sources/DMMSPreload/*.swift)
+MALLOC_NAMES    := malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign \
+                   valloc pvalloc malloc_usable_size free_sized free_aligned_sized
+
+$(BUILD)/preload.map:
+	@mkdir -p $(BUILD)
+	printf '{ global: %s dmms_*; local: *; };\n' "$(patsubst %,%;,$(MALLOC_NAMES))" > $@
+
+PRELOAD_C       := $(patsubst Sources/DMMSPreload/%.c,$(BUILD)/obj/%.o,$(wildcard Sources/DMMSPreload/*.c))
+
+$(BUILD)/obj/%.o: Sources/DMMSPreload/%.c
+	@mkdir -p $(dir $@)
+	clang -O2 -fPIC -fno-stack-protector -Wall -c $< -o $@
+
+$(LIB)/libdmms_preload.so: $(PRELOAD_SOURCES) $(HEADERS) $(BUILD)/preload.map $(PRELOAD_C) Makefile
+	@mkdir -p $(LIB)
+	$(SWIFTC) $(EMBEDDED) $(LDSHARED) -Xlinker --version-script=$(BUILD)/preload.map \
+	    -Xlinker -soname=libdmms_preload.so -module-name DMMS $(PRELOAD_SOURCES) $(PRELOAD_C) -o $@
+
+preload: $(LIB)/libdmms_preload.so
 
 # ---- examples -------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c include/dmms.h $(LIB)/libdmms.so
@@ -57,7 +79,7 @@ $(BUILD)/tests/%: Tests/c/%.c Tests/c/check.h include/dmms.h $(LIB)/libdmms.so
 	$(CC) $(CFLAGS) -pthread $< $(LINK_C) -o $@
 
 # Each part of the project adds its tests to TEST_TARGETS in its mk/ fragment.
-TEST_TARGETS := test-c test-swift
+TEST_TARGETS := test-c test-swift test-preload
 -include mk/*.mk
 
 test: $(TEST_TARGETS)
@@ -79,3 +101,9 @@ install: lib
 	ln -sf libdmms.so.0 $(DESTDIR)$(PREFIX)/lib/libdmms.so
 	install -m 644 include/dmms.h $(DESTDIR)$(PREFIX)/include/dmms.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' dmms.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dmms.pc
+
+# ---- real programs under the preloaded malloc -------------------------------
+test-preload: preload
+	@command -v sqlite3 >/dev/null || (apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null)
+	@command -v bc >/dev/null || (apt-get update -qq && apt-get install -y -qq bc >/dev/null)
+	bash Tests/preload/run.sh

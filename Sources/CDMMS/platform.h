@@ -47,15 +47,24 @@ static inline void dmms_platform_thread_id_reset(void) { *dmms_platform_tid_slot
 static inline uint64_t dmms_platform_thread_id(void) { return dmms_platform_tid(); }
 
 /* The pool lock: a priority-inheriting futex (FUTEX_LOCK_PI). Uncontended it
- * is one compare-and-swap to lock and one to unlock, no call; contended, the
- * kernel queues waiters by priority and lends the owner the highest waiter's
- * priority, which is what a real-time allocator's lock must do. The word
- * holds the owner's thread id (0 = free). */
+ * is one compare-and-swap to lock and one to unlock, no call. Contended, it
+ * spins briefly (allocator critical sections are short), then lets the kernel
+ * queue the waiters by priority and lend the owner the highest waiter's
+ * priority — what a real-time allocator's lock must do. The word holds the
+ * owner's thread id (0 = free). */
 static inline void dmms_platform_lock_init(void *m) { __atomic_store_n((uint32_t *)m, 0, __ATOMIC_RELAXED); }
 static inline void dmms_platform_lock(void *m) {
     uint32_t expected = 0;
     uint32_t tid = dmms_platform_tid();
     if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) return;
+    for (int spin = 0; spin < 200; spin++) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        expected = 0;
+        if (__atomic_load_n((uint32_t *)m, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+    }
     while (syscall(SYS_futex, (uint32_t *)m, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0) != 0) {
         /* EINTR/EAGAIN: try again */
     }
@@ -86,6 +95,34 @@ static inline void dmms_platform_write_stderr(const char *text, size_t length) {
 
 static inline void dmms_platform_abort(void) { abort(); }
 
+/* What a malloc replacement needs from libc (libdmms_preload.so only). */
+#include <errno.h>
+#include <fcntl.h>
+static inline void dmms_platform_set_errno(int value) { errno = value; }
+static inline int dmms_platform_errno_nomem(void) { return ENOMEM; }
+static inline int dmms_platform_errno_inval(void) { return EINVAL; }
+static inline size_t dmms_platform_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+static inline int dmms_platform_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+    return pthread_atfork(prepare, parent, child);
+}
+static inline int dmms_platform_atexit(void (*fn)(void)) { return atexit(fn); }
+/* A file for a report at exit (created or truncated), or -1. */
+static inline int dmms_platform_create_file(const char *path) { return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); }
+static inline void dmms_platform_write_fd(int fd, const char *text, size_t length) {
+    while (length > 0) {
+        ssize_t n = write(fd, text, length);
+        if (n <= 0) return;
+        text += n;
+        length -= (size_t)n;
+    }
+}
+static inline void dmms_platform_close(int fd) { close(fd); }
+/* The symbol and object holding a code address: 1 if found. Defined in
+ * Sources/DMMSPreload/symbols.c (dladdr's Dl_info needs _GNU_SOURCE, which a
+ * Swift-imported header cannot count on); only the preload library has it. */
+int dmms_platform_describe_code(const void *address, const char **symbol, const void **symbol_address,
+                                const char **object, const void **object_base);
+
 /* An environment variable read straight from environ (getenv may not be
  * usable yet while a preloaded malloc starts up). NULL when absent. */
 extern char **environ;
@@ -113,6 +150,28 @@ static inline uint64_t dmms_platform_thread_id(void) { return 0; }
 static inline void dmms_platform_write_stderr(const char *text, size_t length) { (void)text; (void)length; }
 static inline void dmms_platform_abort(void) { __builtin_trap(); }
 static inline const char *dmms_platform_env(const char *name) { (void)name; return NULL; }
+
+/* The malloc replacement (libdmms_preload.so) is hosted only. These keep the
+ * shared Platform.swift compiling; nothing reaches them on bare metal and the
+ * libraries' --gc-sections drops them. */
+static inline void dmms_platform_set_errno(int value) { (void)value; }
+static inline int dmms_platform_errno_nomem(void) { return 12; }
+static inline int dmms_platform_errno_inval(void) { return 22; }
+static inline size_t dmms_platform_page_size(void) { return 4096; }
+static inline int dmms_platform_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+    (void)prepare; (void)parent; (void)child;
+    return -1;
+}
+static inline int dmms_platform_atexit(void (*fn)(void)) { (void)fn; return -1; }
+static inline void dmms_platform_thread_id_reset(void) {}
+static inline int dmms_platform_create_file(const char *path) { (void)path; return -1; }
+static inline void dmms_platform_write_fd(int fd, const char *text, size_t length) { (void)fd; (void)text; (void)length; }
+static inline void dmms_platform_close(int fd) { (void)fd; }
+static inline int dmms_platform_describe_code(const void *address, const char **symbol, const void **symbol_address,
+                                              const char **object, const void **object_base) {
+    (void)address; (void)symbol; (void)symbol_address; (void)object; (void)object_base;
+    return 0;
+}
 
 #endif
 

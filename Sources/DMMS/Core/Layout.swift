@@ -142,8 +142,10 @@ extension PoolState {
         let data = config.dataBytes(fitting: size &- (start &- memory), firstRegion: false)
         guard data >= config.minBlock else { return DMMSStatus.invalidArgument }
         let mapBytes = alignUp(data >> UInt(granuleShift), 16)
-        UnsafeMutableRawPointer(bitPattern: start &+ data).unsafelyUnwrapped
-            .initializeMemory(as: UInt8.self, repeating: 0, count: Int(mapBytes))
+        if !mapped {   // mapped memory is zero already: leave its pages untouched
+            UnsafeMutableRawPointer(bitPattern: start &+ data).unsafelyUnwrapped
+                .initializeMemory(as: UInt8.self, repeating: 0, count: Int(mapBytes))
+        }
         addRegion(Region(start: start, end: start &+ data,
                          map: UnsafeMutablePointer<UInt8>(bitPattern: start &+ data),
                          memory: memory, memorySize: size, mapped: mapped))
@@ -182,11 +184,12 @@ extension PoolState {
     }
 
     /// Maps a region that holds a block of `order` (the default pool's growth):
-    /// at least the size of the first region, aligned so the block fits whole.
+    /// twice the last region (up to 1 GiB), or the block itself if larger,
+    /// aligned so the block fits whole. Mapped pages cost nothing until used.
     mutating func grow(toHold order: Int) -> Bool {
         guard growsFromOS, regionCount < maxRegions, order < orderLimit else { return false }
-        let first = regions[at: 0].end &- regions[at: 0].start
-        let data = max(blockSize(order), floorPowerOfTwo(first))
+        let last = regions[at: regionCount &- 1].end &- regions[at: regionCount &- 1].start
+        let data = max(blockSize(order), min(floorPowerOfTwo(last) &<< 1, UInt(1) << 30))
         let size = data &+ config.metadataBytes(forData: data, firstRegion: false)
         guard let memory = Platform.mapAligned(size, alignment: min(data, UInt(1) << 30)) else { return false }
         return addMemory(memory, size: alignUp(size, 4096), mapped: true) == DMMSStatus.ok

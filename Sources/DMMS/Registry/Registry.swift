@@ -105,6 +105,15 @@ enum Registry {
         return isLive(raw) ? Pool(handle) : nil
     }
 
+    /// Calls `body` with every live pool (the registry lock must be held).
+    static func forEachPool(_ body: (Pool) -> Void) {
+        var link = registryHead
+        while let pool = link {
+            body(pool)
+            link = pool.pointee.nextPool
+        }
+    }
+
     /// The pool whose memory holds `address`, or nil. O(pools * regions).
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {

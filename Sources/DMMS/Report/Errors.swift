@@ -69,6 +69,10 @@ struct ErrorRecord {
     }
 }
 
+/// Whether the default handler reports failed requests. The preloaded malloc
+/// turns it off: a program that gets NULL from malloc handles it, as with glibc.
+nonisolated(unsafe) var defaultHandlerReportsNoMemory = true
+
 /// The process-wide handler (NULL: the default, one line on stderr).
 nonisolated(unsafe) var errorHandler: dmms_error_fn? = nil
 nonisolated(unsafe) var errorHandlerArgument: UnsafeMutableRawPointer? = nil
@@ -115,7 +119,7 @@ enum ErrorReport {
             report.message = message
             if let handler = errorHandler {
                 handler(&report, errorHandlerArgument)
-            } else {
+            } else if error.status != DMMSStatus.noMemory || defaultHandlerReportsNoMemory {
                 var copy = TextLine()
                 copy.append("dmms: ")
                 copy.append(cString: message, limit: TextLine.capacity)
