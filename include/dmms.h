@@ -75,7 +75,7 @@ typedef struct dmms_config_s {
 } dmms_config_t;
 
 /* Fills *cfg with the defaults (thread safe, guard 8, track owner, lazy, min
- * block 32, name "pool"). Time O(1). cfg NULL: does nothing. */
+ * block 32, name NULL: shown as "pool"). Time O(1). cfg NULL: does nothing. */
 void dmms_config_init(dmms_config_t *cfg);
 
 /* ---- pools ------------------------------------------------------------------
@@ -220,6 +220,10 @@ typedef struct dmms_stats_s {
  * in neither bytes_free nor bytes_alloc. Returns DMMS_E_INVALID_ARG for out
  * NULL, DMMS_E_NOT_OWNED for a bad handle. Time O(block sizes). */
 dmms_status_t dmms_stats(dmms_pool_t *pool, dmms_stats_t *out);
+/* How many requests found no free block and first joined every lazily freed
+ * block (the one step whose work is not bounded: O(lazily freed blocks)).
+ * 0 for a bad handle. Time O(1). */
+uint64_t dmms_demand_joins(dmms_pool_t *pool);
 /* Sets every high-water mark (and max_bytes_alloc) to the current value.
  * Time O(block sizes). */
 void     dmms_stats_reset_peaks(dmms_pool_t *pool);

@@ -305,6 +305,27 @@ static void write_after_free(void) {
     dmms_pool_destroy(p);
 }
 
+/* Damaged links of a large free block cost one min block, not the block. */
+static void damaged_links_of_a_large_block(void) {
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, NULL);
+    unsigned char *q = dmms_pool_alloc(p, 100);
+    CHECK_EQ(dmms_pool_free(p, q), DMMS_OK);        /* joined back: one 64 KiB free block */
+    memset(q + 8, 0x12, 4);                          /* written after free, into its links */
+    reset();
+    void *again = dmms_pool_alloc(p, 100);
+    CHECK(again != NULL);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_CORRUPT);
+    CHECK(strstr(rec.message, "quarantined") != NULL);
+    dmms_stats_t s = stats(p);
+    CHECK_EQ(s.bytes_free + s.bytes_alloc, (1 << 16) - 32);   /* only the first min block is lost */
+    CHECK_EQ(s.corruptions, 1);
+    CHECK_EQ(dmms_check(p), 0);
+    CHECK_EQ(dmms_pool_free(p, again), DMMS_OK);
+    CHECK_EQ(dmms_check(p), 0);
+    dmms_pool_destroy(p);
+}
+
 int main(void) {
     dmms_set_error_handler(record, NULL);
     dmms_config_t c;
@@ -330,6 +351,7 @@ int main(void) {
     bad_requests(p);
     bad_pools();
     write_after_free();
+    damaged_links_of_a_large_block();
 
     dmms_stats_t s = stats(p);
     CHECK_EQ(s.blocks_alloc, 0);

@@ -8,6 +8,9 @@
  * dmms_check runs every few thousand operations. A failed request must be
  * one no pool could meet: no free block of its size is left after the joins.
  * When everything is freed the pool must be its original top blocks again.
+ * Bounded work: no call joins or splits more than twice per block size (the
+ * slack rule's promise), except a request that had to join lazy blocks on
+ * demand (counted in the JSON report's demand_joins).
  */
 #include "check.h"
 #include "dmms.h"
@@ -26,6 +29,8 @@ typedef struct {
 } model_t;
 static model_t model;
 static unsigned long errors_other;
+static uint64_t worst_steps;            /* most splits + merges in one call */
+static uint64_t steps_before;
 
 static void quiet_handler(const dmms_error_t *e, void *arg) {
     (void)arg;
@@ -108,12 +113,27 @@ static void count_failure(dmms_pool_t *p, int order) {
     if (order >= 0 && (uint32_t)order < s.order_count) CHECK(s.max_block_free < s.orders[order].block_size);
 }
 
-static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *c, long operations) {
+static uint64_t steps(dmms_pool_t *p) { dmms_stats_t s; dmms_stats(p, &s); return s.splits + s.merges; }
+static uint64_t demand_joins_before;
+
+/* Splits and merges of the last call; a call that joined lazy blocks on
+ * demand (the one unbounded step, counted by dmms_demand_joins) is left out. */
+static void count_steps(dmms_pool_t *p) {
+    uint64_t now = steps(p), demanded = dmms_demand_joins(p);
+    if (demanded == demand_joins_before && now - steps_before > worst_steps) worst_steps = now - steps_before;
+    steps_before = now;
+    demand_joins_before = demanded;
+}
+
+static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *c, long operations, int check_every) {
     memset(&model, 0, sizeof model);
     live_count = 0;
     dmms_stats_t initial;
     dmms_stats(p, &initial);
     unsigned long failures_seen = 0;
+    steps_before = steps(p);
+    demand_joins_before = dmms_demand_joins(p);
+    worst_steps = 0;
     for (long op = 0; op < operations; op++) {
         int big_phase = (op / 20000) % 4 == 3;
         size_t r = rng_below(100);
@@ -173,8 +193,9 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
                 live_count++;
             }
         }
+        count_steps(p);
         if (op % 997 == 0) compare(p, "during the run");
-        if (op % 5000 == 0) CHECK_EQ(dmms_check(p), 0);
+        if (op % check_every == 0) CHECK_EQ(dmms_check(p), 0);
     }
     compare(p, "at the end");
     CHECK_EQ(dmms_check(p), 0);
@@ -186,10 +207,17 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
     compare(p, "after freeing everything");
     dmms_stats_t s;
     if (c->coalesce == DMMS_COALESCE_ON_DEMAND) {
-        /* Freed blocks stay lazy until a request needs them joined. */
-        void *whole = dmms_pool_alloc(p, initial.max_block_free - extra_bytes(c));
-        CHECK(whole != NULL);
-        CHECK_EQ(dmms_pool_free(p, whole), DMMS_OK);
+        /* Freed blocks stay lazy until a request needs them joined: ask for
+         * every top block, largest first; each request must be met. */
+        static void *tops[64];
+        int n = 0;
+        for (int k = (int)initial.order_count - 1; k >= 0; k--)
+            for (uint64_t j = 0; j < initial.orders[k].free_blocks && n < 64; j++) {
+                tops[n] = dmms_pool_alloc(p, initial.orders[k].block_size - extra_bytes(c));
+                CHECK(tops[n] != NULL);
+                n++;
+            }
+        while (n > 0) CHECK_EQ(dmms_pool_free(p, tops[--n]), DMMS_OK);
     }
     dmms_stats(p, &s);
     CHECK_EQ(s.blocks_free, initial.blocks_free);
@@ -197,8 +225,12 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
     CHECK_EQ(s.bytes_free, initial.bytes_free);
     CHECK_EQ(s.bytes_alloc, 0);
     CHECK_EQ(dmms_check(p), 0);
-    printf("  %-34s %ld ops, %lu failed requests, %llu splits, %llu merges\n", name, operations, failures_seen,
-           (unsigned long long)s.splits, (unsigned long long)s.merges);
+    printf("  %-34s %ld ops, %lu failed requests, %llu splits, %llu merges, at most %llu per call\n", name,
+           operations, failures_seen, (unsigned long long)s.splits, (unsigned long long)s.merges,
+           (unsigned long long)worst_steps);
+    /* The slack rule's bound: a free joins at most twice per size (the block
+     * and one lazy block), an allocation splits at most once per size. */
+    CHECK(worst_steps <= 2 * (uint64_t)s.order_count);
     return failures_seen;
 }
 
@@ -219,9 +251,9 @@ int main(int argc, char **argv) {
         dmms_pool_t *p = dmms_pool_create(NULL, 4 << 20, &c);
         CHECK(p != NULL);
         snprintf(label, sizeof label, "%s, 4 MiB mapped", names[i]);
-        total_failures += run(label, p, &c, 250000 * scale);
+        total_failures += run(label, p, &c, 2500000 * scale, 5000);
         CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
-        total_ops += 250000 * scale;
+        total_ops += 2500000 * scale;
 
         /* An odd-sized static pool plus an added region, no diagnostics, min block 16. */
         static unsigned char memory[3 << 20] __attribute__((aligned(64)));
@@ -234,7 +266,18 @@ int main(int argc, char **argv) {
         CHECK(p != NULL);
         CHECK_EQ(dmms_pool_add_memory(p, extra + 16, sizeof extra - 16), DMMS_OK);
         snprintf(label, sizeof label, "%s, odd static + region", names[i]);
-        total_failures += run(label, p, &c, 150000 * scale);
+        total_failures += run(label, p, &c, 700000 * scale, 2000);
+        CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+        total_ops += 700000 * scale;
+
+        /* A small pool, checked after every operation, driven to failure often. */
+        static unsigned char tiny[48 * 1024] __attribute__((aligned(16)));
+        dmms_config_init(&c);
+        c.coalesce = policies[i];
+        p = dmms_pool_create(tiny, sizeof tiny, &c);
+        CHECK(p != NULL);
+        snprintf(label, sizeof label, "%s, 48 KiB, checked every op", names[i]);
+        total_failures += run(label, p, &c, 150000 * scale, 1);
         CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
         total_ops += 150000 * scale;
     }

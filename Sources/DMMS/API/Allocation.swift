@@ -4,10 +4,7 @@ import CDMMS
 
 @inline(__always)
 func allocate(_ handle: OpaquePointer?, _ size: UInt, alignment: UInt, site: CallSite) -> UnsafeMutableRawPointer? {
-    guard let pool = Registry.resolve(handle) else {
-        reportUnattached(DMMSStatus.notOwned, pointer: UInt(bitPattern: UnsafeMutableRawPointer(handle)))
-        return nil
-    }
+    guard let pool = livePool(handle) else { return nil }
     return UnsafeMutableRawPointer(bitPattern: pool.locked { $0.allocate(size: size, alignment: alignment, site: site) })
 }
 
@@ -34,11 +31,12 @@ public func cPoolCalloc(_ pool: OpaquePointer?, _ count: UInt, _ size: UInt) -> 
 
 @_cdecl("dmms_pool_aligned_alloc")
 public func cPoolAlignedAlloc(_ handle: OpaquePointer?, _ alignment: UInt, _ size: UInt) -> UnsafeMutableRawPointer? {
-    guard let pool = Registry.resolve(handle) else { return allocate(handle, size, alignment: 0, site: .none) }
+    guard let pool = livePool(handle) else { return nil }
     let valid = isPowerOfTwo(alignment) && pool.locked { $0.order(forBytes: alignment) != nil && $0.orderCount > 0
         && alignment <= $0.blockSize($0.orderCount &- 1) }
     if !valid {
-        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: 0, requested: UInt64(size))) }
+        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: 0, requested: UInt64(size),
+                                                 detail: "alignment must be a power of two up to the largest block")) }
         return nil
     }
     return allocate(handle, size, alignment: alignment, site: .none)
@@ -47,20 +45,14 @@ public func cPoolAlignedAlloc(_ handle: OpaquePointer?, _ alignment: UInt, _ siz
 @_cdecl("dmms_pool_realloc")
 public func cPoolRealloc(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?, _ size: UInt) -> UnsafeMutableRawPointer? {
     guard let memory = memory else { return allocate(handle, size, alignment: 0, site: .none) }
-    guard let pool = Registry.resolve(handle) else {
-        reportUnattached(DMMSStatus.notOwned, pointer: UInt(bitPattern: memory))
-        return nil
-    }
+    guard let pool = livePool(handle) else { return nil }
     return UnsafeMutableRawPointer(bitPattern: pool.locked { $0.reallocate(UInt(bitPattern: memory), size: size, site: .none) })
 }
 
 @_cdecl("dmms_pool_free")
 public func cPoolFree(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?) -> dmms_status_t {
     guard let memory = memory else { return DMMSStatus.ok }
-    guard let pool = Registry.resolve(handle) else {
-        reportUnattached(DMMSStatus.notOwned, pointer: UInt(bitPattern: memory))
-        return DMMSStatus.notOwned
-    }
+    guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
     return pool.locked { $0.free(UInt(bitPattern: memory)) }
 }
 
@@ -69,7 +61,7 @@ public func cFree(_ memory: UnsafeMutableRawPointer?) -> dmms_status_t {
     guard let memory = memory else { return DMMSStatus.ok }
     let address = UInt(bitPattern: memory)
     guard let pool = Registry.pool(holding: address) else {
-        reportUnattached(DMMSStatus.notOwned, pointer: address)
+        reportUnattached(DMMSStatus.notOwned, pointer: address, detail: "pointer is in no pool")
         return DMMSStatus.notOwned
     }
     return pool.locked { $0.free(address) }

@@ -26,8 +26,17 @@ func poolConfig(_ config: UnsafePointer<dmms_config_t>?) -> PoolConfig? {
 }
 
 /// Reports an error that belongs to no pool (bad handle, bad config).
-func reportUnattached(_ status: dmms_status_t, pointer: UInt = 0, requested: UInt64 = 0) {
-    ErrorReport.deliver(ErrorRecord(status: status, pointer: pointer, requested: requested), poolName: nil, abort: false)
+func reportUnattached(_ status: dmms_status_t, pointer: UInt = 0, requested: UInt64 = 0, detail: StaticString? = nil) {
+    ErrorReport.deliver(ErrorRecord(status: status, pointer: pointer, requested: requested, detail: detail),
+                        poolName: nil, abort: false)
+}
+
+/// The pool behind a handle, or nil with DMMS_E_NOT_OWNED reported.
+func livePool(_ handle: OpaquePointer?) -> Pool? {
+    if let pool = Registry.resolve(handle) { return pool }
+    reportUnattached(DMMSStatus.notOwned, pointer: UInt(bitPattern: UnsafeMutableRawPointer(handle)),
+                     detail: handle == nil ? "the OS refused the default pool's memory" : "handle is not a live pool")
+    return nil
 }
 
 @_cdecl("dmms_pool_overhead")
@@ -40,18 +49,20 @@ public func cPoolOverhead(_ size: UInt, _ config: UnsafePointer<dmms_config_t>?)
 public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
                         _ config: UnsafePointer<dmms_config_t>?) -> OpaquePointer? {
     let address = UInt(bitPattern: memory)
-    guard let config = poolConfig(config), size > 0, size <= UInt.max / 4, address & 15 == 0 else {
-        reportUnattached(DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size))
+    func refuse(_ detail: StaticString, _ status: dmms_status_t = dmms_status_t(DMMS_E_INVALID_ARG)) -> OpaquePointer? {
+        reportUnattached(status, pointer: address, requested: UInt64(size), detail: detail)
         return nil
     }
+    if let config = config, let problem = PoolConfig.problem(in: config.pointee) { return refuse(problem) }
+    guard let config = poolConfig(config) else { return nil }
+    if size == 0 || size > UInt.max / 4 { return refuse("pool size is 0 or too large") }
+    if address & 15 != 0 { return refuse("pool memory is not 16-byte aligned") }
     if address != 0, Registry.pool(holding: address) != nil || Registry.pool(holding: address &+ size &- 1) != nil {
-        reportUnattached(DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size))
-        return nil
+        return refuse("pool memory overlaps a live pool")
     }
     guard let pool = Registry.makePool(memory: address, size: size, config: config) else {
-        reportUnattached(address == 0 ? DMMSStatus.noMemory : DMMSStatus.invalidArgument,
-                         pointer: address, requested: UInt64(size))
-        return nil
+        return address == 0 ? refuse("the OS refused the memory", DMMSStatus.noMemory)
+                            : refuse("pool memory too small for its metadata and one min block")
     }
     Registry.register(pool)
     return OpaquePointer(pool)
@@ -59,8 +70,11 @@ public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
 
 @_cdecl("dmms_pool_destroy")
 public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
-    guard let handle = handle, let pool = Registry.resolve(handle) else { return DMMSStatus.notOwned }
-    if pool == builtinDefaultPool { return DMMSStatus.invalidArgument }
+    guard let handle = handle, let pool = livePool(handle) else { return DMMSStatus.notOwned }
+    if pool == builtinDefaultPool {
+        reportUnattached(DMMSStatus.invalidArgument, detail: "the built-in default pool is never destroyed")
+        return DMMSStatus.invalidArgument
+    }
     let live = pool.locked { $0.liveBufferCount }
     if live > 0 {
         pool.locked { state in
@@ -75,17 +89,20 @@ public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
 
 @_cdecl("dmms_pool_add_memory")
 public func cPoolAddMemory(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?, _ size: UInt) -> dmms_status_t {
-    guard let pool = Registry.resolve(handle) else { return DMMSStatus.notOwned }
+    guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
     let address = UInt(bitPattern: memory)
     if address == 0 || size == 0 || size > UInt.max / 4 || Registry.pool(holding: address) != nil
         || Registry.pool(holding: address &+ size &- 1) != nil {
-        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size))) }
+        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size),
+                                                 detail: "added memory is NULL, empty or overlaps a pool")) }
         return DMMSStatus.invalidArgument
     }
     return pool.locked { state in
         let status = state.addMemory(address, size: size, mapped: false)
         if status != DMMSStatus.ok {
-            state.recordError(ErrorRecord(status: status, pointer: address, requested: UInt64(size)))
+            state.recordError(ErrorRecord(status: status, pointer: address, requested: UInt64(size),
+                                          detail: status == DMMSStatus.noMemory ? "the pool's region table is full (16 regions)"
+                                                                                : "added memory misaligned or too small for one min block"))
         }
         return status
     }
@@ -100,8 +117,8 @@ public func cSetDefaultPool(_ handle: OpaquePointer?) -> dmms_status_t {
         Registry.install(nil)
         return DMMSStatus.ok
     }
-    guard Registry.isLive(UnsafeMutableRawPointer(handle)) else { return DMMSStatus.notOwned }
-    Registry.install(Pool(handle))
+    guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
+    Registry.install(pool)
     return DMMSStatus.ok
 }
 

@@ -5,7 +5,7 @@ import CDMMS
 @_cdecl("dmms_stats")
 public func cStats(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<dmms_stats_t>?) -> dmms_status_t {
     guard let out = out else { return DMMSStatus.invalidArgument }
-    guard let pool = Registry.resolve(handle) else { return DMMSStatus.notOwned }
+    guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
     pool.locked { $0.snapshot(into: &out.pointee) }
     return DMMSStatus.ok
 }
@@ -13,6 +13,11 @@ public func cStats(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<dmms_st
 @_cdecl("dmms_stats_reset_peaks")
 public func cStatsResetPeaks(_ handle: OpaquePointer?) {
     Registry.resolve(handle)?.locked { $0.resetPeaks() }
+}
+
+@_cdecl("dmms_demand_joins")
+public func cDemandJoins(_ handle: OpaquePointer?) -> UInt64 {
+    Registry.resolve(handle)?.locked { $0.counters.demandJoins } ?? 0
 }
 
 @_cdecl("dmms_suggest_pool_size")

@@ -25,7 +25,7 @@ extension PoolState {
             i &+= 8
         }
         while i < count {
-            p.storeBytes(of: UInt8(truncatingIfNeeded: pattern >> UInt64((i & 7) &* 8)), toByteOffset: i, as: UInt8.self)
+            p.storeBytes(of: UInt8(truncatingIfNeeded: pattern &>> UInt64((i & 7) &* 8)), toByteOffset: i, as: UInt8.self)
             i &+= 1
         }
     }
@@ -43,7 +43,7 @@ extension PoolState {
             i &+= 8
         }
         while i < count {
-            if p.load(fromByteOffset: i, as: UInt8.self) != UInt8(truncatingIfNeeded: pattern >> UInt64((i & 7) &* 8)) {
+            if p.load(fromByteOffset: i, as: UInt8.self) != UInt8(truncatingIfNeeded: pattern &>> UInt64((i & 7) &* 8)) {
                 return requested &+ UInt(i)
             }
             i &+= 1

@@ -34,7 +34,7 @@ extension PoolState {
                 from = lowestSetBit(globalMask | lazyMask, from: order)
                 if from < 0 { return nil }
             }
-            let state: BlockState = lazyMask & (UInt64(1) << UInt64(from)) != 0 ? .lazyFree : .globalFree
+            let state: BlockState = lazyMask & (UInt64(1) &<< UInt64(from)) != 0 ? .lazyFree : .globalFree
             let block = popFree(order: from, state: state)
             if block == 0 { continue }  // every node of that list was damaged; look again
             if fillsFree, let offset = damagedFill(block, order: from) {

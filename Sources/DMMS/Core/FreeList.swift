@@ -67,7 +67,7 @@ extension PoolState {
 
     @inline(__always)
     mutating func setHead(_ order: Int, _ state: BlockState, _ address: UInt) {
-        let bit = UInt64(1) << UInt64(order)
+        let bit = UInt64(1) &<< UInt64(order)
         if state == .lazyFree {
             lazyHeads[at: order] = address
             if address == 0 { lazyMask &= ~bit } else { lazyMask |= bit }
@@ -158,17 +158,28 @@ extension PoolState {
         return true
     }
 
-    /// A node failed its check: quarantine that block, report it, and rebuild
-    /// the list from the block map. O(blocks): runs only when damage is found.
+    /// A node failed its check (a write after free, or a stray write):
+    /// quarantine the min block that holds it, free the rest of the block,
+    /// report it, and rebuild the list from the block map. O(blocks): runs
+    /// only when damage is found.
+    ///   [ ##### damaged free block ##### ] => [q][ ][ -- ][ ---- free ---- ]
     mutating func repairList(order: Int, state: BlockState, damaged: UInt) {
         let region = regionIndex(of: damaged)
         if region >= 0, tag(at: damaged, in: region) == Tag.make(state, order) {
-            setTag(.quarantined, order: order, at: damaged, in: region)
             orders[at: order].blocks &-= 1
             if state == .lazyFree { orders[at: order].lazyFree &-= 1 } else { orders[at: order].globalFree &-= 1 }
-            counters.bytesQuarantined &+= UInt64(blockSize(order))
+            var k = order
+            while k > 0 {   // the upper halves are free memory; their buddies are not free
+                k &-= 1
+                orders[at: k].blocks &+= 1
+                pushFree(damaged &+ blockSize(k), order: k, state: .globalFree, region: region)
+            }
+            setTag(.quarantined, order: 0, at: damaged, in: region)
+            counters.bytesQuarantined &+= UInt64(minBlockSize)
             counters.corruptions &+= 1
-            recordError(ErrorRecord(status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order))))
+            var error = ErrorRecord(status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order)))
+            error.detail = "free block's links damaged (written after free?): its first min block is quarantined"
+            recordError(error)
         }
         rebuildList(order: order, state: state)
     }

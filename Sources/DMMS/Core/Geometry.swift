@@ -43,7 +43,7 @@ func alignDown(_ x: UInt, _ alignment: UInt) -> UInt { x & ~(alignment &- 1) }
 /// Lowest set bit of a non-zero mask at or above `from`, or -1.
 @inline(__always)
 func lowestSetBit(_ mask: UInt64, from: Int) -> Int {
-    let m = mask & (~0 << UInt64(from))
+    let m = mask & (~0 &<< UInt64(from))
     return m == 0 ? -1 : m.trailingZeroBitCount
 }
 

@@ -17,15 +17,23 @@ struct PoolConfig {
         flags: UInt32(DMMS_F_THREAD_SAFE | DMMS_F_GUARD | DMMS_F_TRACK_OWNER),
         minBlockShift: 5, guardBytes: 8, coalesce: UInt32(DMMS_COALESCE_LAZY), name: nil)
 
-    /// nil when a field is out of range.
+    /// nil when a field is out of range (`problem(in:)` says which).
     init?(_ config: dmms_config_t) {
-        let minBlock = UInt(config.min_block)
-        guard config.flags & ~PoolConfig.knownFlags == 0,
-              isPowerOfTwo(minBlock), minBlock >= 16, minBlock <= 4096,
-              config.guard_bytes <= 64,
-              config.coalesce <= UInt32(DMMS_COALESCE_ON_DEMAND) else { return nil }
-        self.init(flags: config.flags, minBlockShift: log2(ofPowerOfTwo: minBlock),
+        if PoolConfig.problem(in: config) != nil { return nil }
+        self.init(flags: config.flags, minBlockShift: log2(ofPowerOfTwo: UInt(config.min_block)),
                   guardBytes: config.guard_bytes, coalesce: config.coalesce, name: config.name)
+    }
+
+    /// What is wrong with a dmms_config_t, or nil.
+    static func problem(in config: dmms_config_t) -> StaticString? {
+        let minBlock = UInt(config.min_block)
+        if config.flags & ~knownFlags != 0 { return "config.flags has unknown bits" }
+        if !isPowerOfTwo(minBlock) || minBlock < 16 || minBlock > 4096 {
+            return "config.min_block must be a power of two from 16 to 4096"
+        }
+        if config.guard_bytes > 64 { return "config.guard_bytes must be 0 to 64" }
+        if config.coalesce > UInt32(DMMS_COALESCE_ON_DEMAND) { return "config.coalesce must be a DMMS_COALESCE_* value" }
+        return nil
     }
 
     init(flags: UInt32, minBlockShift: Int, guardBytes: UInt32, coalesce: UInt32, name: UnsafePointer<CChar>?) {

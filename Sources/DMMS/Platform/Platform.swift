@@ -79,41 +79,6 @@ enum Platform {
         while true {}
     }
 
-    // MARK: for the malloc replacement (libdmms_preload.so)
-
-    static func setErrno(noMemory: Bool) {
-        dmms_platform_set_errno(noMemory ? dmms_platform_errno_nomem() : dmms_platform_errno_inval())
-    }
-    static var invalidArgumentCode: Int32 { dmms_platform_errno_inval() }
-    static var noMemoryCode: Int32 { dmms_platform_errno_nomem() }
-    static var pageSize: UInt { UInt(dmms_platform_page_size()) }
-
-    static func atFork(prepare: @convention(c) () -> Void, parent: @convention(c) () -> Void,
-                       child: @convention(c) () -> Void) {
-        _ = dmms_platform_atfork(prepare, parent, child)
-    }
-    static func atExit(_ body: @convention(c) () -> Void) { _ = dmms_platform_atexit(body) }
-    /// A forked child: its thread id is not its parent's.
-    static func forgetThreadId() { dmms_platform_thread_id_reset() }
-
-    static func createFile(_ path: UnsafePointer<CChar>) -> Int32 { dmms_platform_create_file(path) }
-    static func write(_ fd: Int32, _ text: UnsafePointer<CChar>) {
-        dmms_platform_write_fd(fd, text, dmms_platform_strlen(text))
-    }
-    static func close(_ fd: Int32) { dmms_platform_close(fd) }
-
-    /// The symbol and object holding a code address (dladdr), if known.
-    static func describeCode(_ address: UInt) -> (symbol: UnsafePointer<CChar>?, symbolAddress: UInt,
-                                                   object: UnsafePointer<CChar>?, objectBase: UInt)? {
-        var symbol: UnsafePointer<CChar>? = nil
-        var symbolAddress: UnsafeRawPointer? = nil
-        var object: UnsafePointer<CChar>? = nil
-        var objectBase: UnsafeRawPointer? = nil
-        guard let code = UnsafeRawPointer(bitPattern: address),
-              dmms_platform_describe_code(code, &symbol, &symbolAddress, &object, &objectBase) != 0 else { return nil }
-        return (symbol, UInt(bitPattern: symbolAddress), object, UInt(bitPattern: objectBase))
-    }
-
     static func environment(_ name: StaticString) -> UnsafePointer<CChar>? {
         name.withUTF8Buffer { buffer in
             dmms_platform_env(UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self))

@@ -48,10 +48,14 @@ struct ErrorRecord {
     var line: Int32 = 0
     var sequence: UInt64 = 0
     var caller: UInt64 = 0
+    /// What exactly was wrong, when the status alone does not say.
+    var detail: StaticString? = nil
 
     init() {}
 
-    init(status: dmms_status_t, pointer: UInt, requested: UInt64 = 0, blockSize: UInt64 = 0, offset: UInt64 = 0) {
+    init(status: dmms_status_t, pointer: UInt, requested: UInt64 = 0, blockSize: UInt64 = 0, offset: UInt64 = 0,
+         detail: StaticString? = nil) {
+        self.detail = detail
         self.status = status
         self.pointer = pointer
         self.requested = requested
@@ -130,6 +134,30 @@ enum ErrorReport {
     }
 
     static func describe(_ error: ErrorRecord, into line: inout TextLine) {
+        if error.status == DMMSStatus.invalidArgument || (error.pointer == 0 && error.status != DMMSStatus.noMemory) {
+            if let detail = error.detail { line.append(detail) } else { line.append("invalid argument") }
+            if error.pointer != 0 {
+                line.append(" (")
+                line.appendHex(UInt64(error.pointer))
+                line.append(")")
+            }
+            line.append("; found by task ")
+            line.append(error.caller)
+            return
+        }
+        if error.status == DMMSStatus.noMemory {
+            line.append("request for ")
+            line.append(error.requested)
+            line.append(" bytes")
+            if error.blockSize != 0 {
+                line.append(" (a block of ")
+                line.append(error.blockSize)
+                line.append(")")
+            }
+            line.append(" cannot be met; found by task ")
+            line.append(error.caller)
+            return
+        }
         line.append("buffer ")
         line.appendHex(UInt64(error.pointer))
         if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock {
@@ -156,12 +184,17 @@ enum ErrorReport {
         case DMMSStatus.writeAfterFree:
             line.append(" written after free: first damaged byte at offset ")
             line.append(error.offset)
-        case DMMSStatus.corrupt: line.append(" has a damaged record: quarantined")
+        case DMMSStatus.corrupt:
+            if let detail = error.detail {
+                line.append(": ")
+                line.append(detail)
+            } else {
+                line.append(" has a damaged owner record: quarantined")
+            }
         case DMMSStatus.doubleFree: line.append(" is already free")
         case DMMSStatus.notBlock: line.append(" is not the start of a buffer")
         case DMMSStatus.notOwned: line.append(" is not in the pool")
         case DMMSStatus.busy: line.append(" is still live: pool not destroyed")
-        case DMMSStatus.noMemory: line.append(" cannot be met")
         default: break
         }
         if error.hasOwner {

@@ -49,7 +49,7 @@ extension PoolState {
                 if t == Tag.interior { address &+= granule; continue }
                 let block = Block(address: address, order: Tag.order(t), state: Tag.state(t), region: cursor.region)
                 address &+= blockSize(block.order)
-                if states & (1 << block.state.rawValue) != 0 {
+                if states & (1 &<< block.state.rawValue) != 0 {
                     cursor.address = address
                     return block
                 }

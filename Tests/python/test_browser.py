@@ -1,0 +1,65 @@
+"""The report as a real browser shows it: headless Chromium parses the page
+(every SVG element counted as the browser built it) and takes a screenshot
+(decoded, it must show the report's colours)."""
+
+import time
+
+import pytest
+
+import dmms
+from dmms import report
+
+import browser
+import png
+import screenshot
+from dom import Page
+
+pytestmark = pytest.mark.skipif(browser.chromium() is None,
+                                reason="chromium is not installed (make test-python installs it)")
+
+
+def _colour(hex_colour):
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_the_browser_builds_every_svg_element(tmp_path, sample_snapshot):
+    page_path = tmp_path / "report.html"
+    dmms.write_report(sample_snapshot, page_path)
+    written = Page(page_path.read_text())
+    built = Page(browser.dump_dom(page_path))
+    active = [o for o in sample_snapshot["orders"] if o["allocs"]]
+    expected = {
+        ("svg", None, None): 4 + 2 * 4,       # usage, orders, map, legend; 4 groups' swatch and bar
+        ("rect", "in-use", "orders"): len(active),
+        ("rect", "high-water", "orders"): len(active),
+        ("rect", "row", "map-0"): report.MAP_CELLS // report.MAP_COLUMNS,
+        ("rect", "usage", "usage"): 5,
+        ("rect", "leak", None): 4,
+    }
+    for (tag, cls, svg), count in expected.items():
+        assert built.count(tag, cls, svg) == count, (tag, cls, svg)
+    # Every element written, the browser kept (the SVG is well formed).
+    assert built.svg_elements() == written.svg_elements()
+    assert built.count("rect", "cell", "map-0") == written.count("rect", "cell", "map-0") > 10
+    assert built.count("title") == written.count("title")
+
+
+def test_the_screenshot_shows_the_report(tmp_path):
+    png_path = screenshot.report_screenshot(tmp_path / "report.png", height=1200)
+    colours = png.colours(png_path)
+    pixels = sum(colours.values())
+    assert pixels == 1100 * 1200
+    assert colours[(255, 255, 255)] < 0.9 * pixels           # not a blank page
+    assert len(colours) > 100                                 # text, bars and the map
+    assert colours[_colour(report.FREE_COLOUR)] > 10_000       # the map's free rows
+    assert colours[_colour(report.LAZY_COLOUR)] > 1000         # the lazily free frame
+    assert sum(colours[_colour(c)] > 200 for c in report.OWNER_COLOURS) >= 4   # owners
+
+
+def test_a_million_buffer_report_loads_quickly(big_report):
+    path, _ = big_report
+    started = time.monotonic()
+    built = Page(browser.dump_dom(path))
+    assert time.monotonic() - started < 30
+    assert built.svg_elements() == Page(path.read_text()).svg_elements() < 2000
+    assert built.count("rect", "row", "map-0") == 16

@@ -1,0 +1,143 @@
+"""The HTML report (dmms.report), read back as HTML: what each section shows
+for a real pool, the pool map's arithmetic, and its size for a million
+buffers."""
+
+import json
+import re
+import subprocess
+import sys
+
+import dmms
+from dmms import report
+
+from conftest import REPO
+from dom import Page
+
+
+def active_orders(snapshot):
+    return [o for o in snapshot["orders"]
+            if o["high_water"] or o["in_use"] or o["allocs"] or o["failures"]]
+
+
+def test_the_report_is_one_self_contained_file(sample_snapshot):
+    html = dmms.render(sample_snapshot)
+    assert html.startswith("<!DOCTYPE html>")
+    page = Page(html)
+    assert page.count("script") == page.count("img") == page.count("link") == 0
+    assert not re.search(r"https?:|\bsrc=|\bhref=|url\(", html)
+    assert [attrs.get("id") for attrs in page.find("svg") if attrs.get("id")] == \
+        ["usage", "orders", "map-0", "map-legend"]
+
+
+def test_summary_states_the_figures(sample_snapshot):
+    text = "".join(Page(dmms.render(sample_snapshot)).text)
+    stats = sample_snapshot["stats"]
+    assert "'sample'" in text and "lazy coalescing" in text
+    assert f"{stats['pool_bytes']:,} (64 KiB)" in text
+    assert f"{stats['bytes_requested']:,}" in text
+    assert f"{stats['bytes_alloc']:,}" in text
+    assert f"Suggested pool size: {stats['suggested_pool_size']:,}" in text
+
+
+def test_chart_has_a_row_per_block_size_in_use(sample_snapshot):
+    page = Page(dmms.render(sample_snapshot))
+    rows = active_orders(sample_snapshot)
+    # 64 B (the 48-byte and the overrun buffers), 128 B, 4 KiB, 32 KiB.
+    assert [o["block_size"] for o in rows] == [64, 128, 4096, 32768]
+    assert page.count("rect", "in-use", "orders") == page.count("rect", "high-water", "orders") == 4
+    # The longest bar is the size holding the most bytes at its high water.
+    widths = [float(a["width"]) for a in page.find("rect", "high-water", "orders")]
+    held = [o["high_water"] * o["block_size"] for o in rows]
+    assert widths.index(max(widths)) == held.index(max(held))
+
+
+def test_map_shows_every_state_and_the_owners(sample_snapshot):
+    page = Page(dmms.render(sample_snapshot))
+    assert page.count("rect", "row", "map-0") == report.MAP_CELLS // report.MAP_COLUMNS
+    fills = [attrs["fill"] for attrs in page.find("rect", "cell", "map-0")]
+    assert report.QUARANTINE_COLOUR in fills
+    assert report.LAZY_COLOUR in fills
+    owner_colours = set(fills) & set(report.OWNER_COLOURS)
+    assert len(owner_colours) == 4             # four owner/call-site groups hold memory
+    legend = Page(dmms.render(sample_snapshot)).find("svg", svg="map-legend")
+    assert legend and "".join(page.text).count("conftest.py:") >= 4
+
+
+def test_live_buffers_grouped_by_owner_and_call_site_largest_first(sample_snapshot):
+    page = Page(dmms.render(sample_snapshot))
+    text = "".join(page.text)
+    requested = {}
+    for buffer in sample_snapshot["buffers"]:
+        requested[buffer["line"]] = requested.get(buffer["line"], 0) + buffer["requested"]
+    assert sorted(requested.values()) == [200, 960, 15_000, 20_000]
+    largest_first = sorted(requested, key=requested.get, reverse=True)
+    table = text[text.index("Live buffers by owner"):text.index("Errors")]
+    positions = [table.index(f"conftest.py:{line}") for line in largest_first]
+    assert positions == sorted(positions)
+    assert page.count("rect", "leak") == 4
+    bars = [float(attrs["width"]) for attrs in page.find("rect", "leak")]
+    assert bars == sorted(bars, reverse=True) and bars[0] == 120.0
+    assert "28 live buffers, 36,160 (35.3 KiB) requested, in 4 owner/call-site groups" in text
+
+
+def test_errors_are_listed_with_their_counters(sample_snapshot):
+    text = " ".join(Page(dmms.render(sample_snapshot)).text)
+    for name in ("DMMS_E_CORRUPT", "DMMS_E_OVERRUN", "DMMS_E_DOUBLE_FREE"):
+        assert name in text
+    assert "The 3 most recent, oldest first" in text
+    assert "first damaged byte at offset 40" in text
+
+
+def test_a_page_of_notes_when_there_is_no_snapshot():
+    html = dmms.render(None, notes=["The program was killed by signal 9 (Killed)."])
+    page = Page(html)
+    assert page.count("svg") == 0 and "killed by signal 9" in html
+
+
+def test_map_cells_add_up_the_runs():
+    region = {"start": "0x10000", "bytes": 4096, "blocks": [
+        [0, 1, "a", 5, 2],          # 128 bytes allocated at 0 (two 64-byte blocks)
+        [128, 2, "f", 0, 1],        # 128 free
+        [256, 3, "f", 0, 3],        # 768 free: to the end of cell 0
+        [1024, 6, "l", 0, 1],       # 2048 lazily free: all of cells 1 and 2
+        [3072, 0, "q", 0, 1],       # 32 quarantined
+        [3104, 0, "f", 0, 31],      # the rest of cell 3
+    ]}
+    grid, cell_bytes = report._region_cells(region, 32, 4)
+    assert cell_bytes == 1024 and len(grid) == 4
+    assert (grid[0].allocated, grid[0].free, grid[0].owners) == (128, 896, {5: 128})
+    assert (grid[1].lazy, grid[2].lazy) == (1024, 1024)
+    assert (grid[3].quarantined, grid[3].free) == (32, 992)
+    owners = report._Owners({"owners": [], "map": {"regions": [region]}})
+    looks = [cell.look(cell_bytes, owners) for cell in grid]
+    # An eighth allocated shows as a quarter; the one quarantined block shows.
+    assert looks == [(report.OWNER_COLOURS[0], 1), (report.LAZY_COLOUR, 4),
+                     (report.LAZY_COLOUR, 4), (report.QUARANTINE_COLOUR, 4)]
+
+
+def test_a_million_buffers_in_a_gigabyte(big_snapshot, big_report):
+    assert big_snapshot["stats"]["pool_bytes"] == 1 << 30
+    assert len(big_snapshot["buffers"]) == 857_142      # a million, one in seven freed
+    path, seconds = big_report
+    assert seconds < 20, seconds
+    html = path.read_text()
+    page = Page(html)
+    assert len(html) < 300_000
+    assert page.svg_elements() < 2000
+    assert page.count("rect", "row", "map-0") == 16
+    assert page.count("rect", "leak") == 4
+
+
+def test_report_tool(tmp_path, sample_snapshot):
+    source = tmp_path / "snapshot.json"
+    source.write_text(json.dumps(sample_snapshot))
+    output = tmp_path / "out.html"
+    result = subprocess.run([sys.executable, "-m", "dmms", "report", str(source), "-o", str(output)],
+                            capture_output=True, text=True, cwd=REPO / "python")
+    assert result.returncode == 0, result.stderr
+    assert output.read_text() == dmms.render(sample_snapshot)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"dmms_version": 1')
+    result = subprocess.run([sys.executable, "-m", "dmms", "report", str(broken)],
+                            capture_output=True, text=True, cwd=REPO / "python")
+    assert result.returncode == 1 and "cannot read" in result.stderr

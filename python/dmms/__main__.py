@@ -1,0 +1,110 @@
+"""python3 -m dmms — the report tools.
+
+    python3 -m dmms report SNAPSHOT.json -o report.html
+        the HTML report of a snapshot written by dmms_report_json (or by
+        DMMS_REPORT_JSON at a program's exit).
+
+    python3 -m dmms run [-o report.html] -- COMMAND [ARG...]
+        runs COMMAND with libdmms_preload.so (found beside the libdmms.so in
+        use) as its malloc, then writes the report of the snapshot the
+        program leaves at exit. The report is written however the program
+        ends, and the tool exits with the program's exit status (128 + N
+        when signal N killed it, as a shell reports it).
+"""
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+
+from . import abi
+from .report import write_report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m dmms", description="DMMS memory reports")
+    commands = parser.add_subparsers(dest="tool", required=True)
+    report = commands.add_parser("report", help="HTML report of a JSON snapshot")
+    report.add_argument("snapshot", help="a file written by dmms_report_json")
+    report.add_argument("-o", "--output", default="report.html")
+    run = commands.add_parser("run", help="run a program under libdmms_preload.so and report")
+    run.add_argument("-o", "--output", default="report.html")
+    run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARG...]")
+    args = parser.parse_args(argv)
+    if args.tool == "report":
+        return report_tool(args.snapshot, args.output)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("run: no command given (python3 -m dmms run -- COMMAND...)")
+    return run_tool(command, args.output)
+
+
+def report_tool(snapshot_path, output):
+    try:
+        with open(snapshot_path, encoding="utf-8") as source:
+            snapshot = json.load(source)
+    except (OSError, ValueError) as error:
+        print(f"dmms report: cannot read {snapshot_path}: {error}", file=sys.stderr)
+        return 1
+    write_report(snapshot, output)
+    print(f"dmms: report written to {output}", file=sys.stderr)
+    return 0
+
+
+def run_tool(command, output):
+    try:
+        preload = abi.preload_path()
+    except OSError as error:
+        print(f"dmms run: {error}", file=sys.stderr)
+        return 2
+    if not preload.exists():
+        print(f"dmms run: {preload} not found (it is built beside libdmms.so by `make`)",
+              file=sys.stderr)
+        return 2
+
+    descriptor, snapshot_path = tempfile.mkstemp(prefix="dmms-", suffix=".json")
+    os.close(descriptor)
+    env = dict(os.environ, DMMS_REPORT_JSON=snapshot_path)
+    env["LD_PRELOAD"] = " ".join(filter(None, [str(preload), os.environ.get("LD_PRELOAD")]))
+    notes = [f"Program: {shlex.join(command)}"]
+    try:
+        status = _run(command, env)
+        if status < 0:
+            notes.append(f"The program was killed by signal {-status} ({signal.strsignal(-status)}).")
+            status = 128 - status
+        else:
+            notes.append(f"The program exited with status {status}.")
+    except OSError as error:           # not found, not executable
+        notes.append(f"The program could not be started: {error}")
+        status = 127
+    try:
+        with open(snapshot_path, encoding="utf-8") as source:
+            snapshot = json.load(source)
+    except ValueError:                 # empty or cut short: it died before its exit handlers
+        snapshot = None
+        notes.append("It left no snapshot: DMMS writes one at a normal exit only.")
+    finally:
+        os.unlink(snapshot_path)
+    write_report(snapshot, output, notes=notes)
+    print(f"dmms: report written to {output}", file=sys.stderr)
+    return status
+
+
+def _run(command, env):
+    """Runs the program to its end; its exit status (-N: killed by signal N)."""
+    child = subprocess.Popen(command, env=env)
+    # Ctrl-C is the program's to handle: this process waits on so that the
+    # report is still written. (Set after the start: the child would inherit it.)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,477 @@
+"""The visual memory report: one self-contained HTML file (inline CSS and SVG,
+no script, nothing fetched) drawn from a dmms_report_json snapshot.
+
+Sections: a summary table, in-use vs high-water per block size with the
+suggested pool size, a map of the pool, the live buffers grouped by owner and
+call site, and the errors seen.
+
+The report must stay quick to draw for a 1 GiB pool with a million live
+buffers, so nothing is drawn per buffer or per block: the map cuts each region
+into at most MAP_CELLS cells, the tables keep their largest rows, and the SVG
+holds a few thousand elements at most whatever the pool's size.
+"""
+
+import html
+from dataclasses import dataclass, field
+
+MAP_CELLS = 1024        # cells of the pool map, over all regions
+MAP_COLUMNS = 64        # cells per row of a region
+MAP_MIN_CELLS = 64      # each region gets at least one row
+CELL = 14               # px, side of a cell
+GROUPS_SHOWN = 40       # rows of the owner/call-site table
+ERRORS_SHOWN = 50       # rows of the error table (the library keeps 16)
+
+# Map colours. Allocated cells take their owner's colour; red, yellow and grey
+# are kept for the states so that no owner is mistaken for one.
+FREE_COLOUR = "#e3e7ea"
+LAZY_COLOUR = "#f7d35c"
+QUARANTINE_COLOUR = "#d62728"
+OWNER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
+                 "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939"]
+OTHER_OWNERS_COLOUR = "#6b6b6b"
+
+
+def render(snapshot, *, notes=()):
+    """The report for `snapshot` (a dmms_report_json document as a dict) as
+    an HTML string. `notes` are lines shown first (say, how a program ended).
+    snapshot None gives a page with the notes only, for a program that died
+    before it could write one."""
+    parts = [_HEAD.format(title=html.escape(_title(snapshot)))]
+    parts.append(f"<h1>{html.escape(_title(snapshot))}</h1>")
+    parts.extend(f'<p class="note">{html.escape(note)}</p>' for note in notes)
+    if snapshot is not None:
+        owners = _Owners(snapshot)
+        parts += [_summary(snapshot), _orders_chart(snapshot), _pool_map(snapshot, owners),
+                  _live_buffers(snapshot, owners), _errors(snapshot)]
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(snapshot, path, *, notes=()):
+    """render() into the file at `path`."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(render(snapshot, notes=notes))
+
+
+_HEAD = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #1d2329; max-width: 1100px; }}
+h1 {{ font-size: 22px; }} h2 {{ font-size: 17px; margin-top: 32px; border-bottom: 1px solid #ccd; }}
+table {{ border-collapse: collapse; margin: 8px 0; }}
+td, th {{ padding: 2px 10px; border-bottom: 1px solid #e4e4e8; text-align: left; }}
+table.errors td.message {{ color: #4a5058; padding-bottom: 8px; }}
+td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.note {{ background: #fff4d6; padding: 6px 10px; border-left: 4px solid #f0b400; }}
+.bad {{ color: #b3161b; font-weight: 600; }}
+.muted {{ color: #667; }}
+svg text {{ font: 11px system-ui, sans-serif; fill: #1d2329; }}
+code {{ font-size: 12px; }}
+</style></head><body>"""
+
+
+def _title(snapshot):
+    if snapshot is None:
+        return "DMMS memory report"
+    return f"DMMS memory report — pool '{snapshot['config']['name']}'"
+
+
+# ---- formatting ------------------------------------------------------------------
+def _size(n):
+    """Bytes for people: 14.4 KiB, 1 GiB, 100 B."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            value = n / (1 << shift)
+            return f"{value:.0f} {unit}" if value == int(value) or value >= 100 else f"{value:.1f} {unit}"
+    return f"{n} B"
+
+
+def _exact(n):
+    """Bytes exactly, with the human size beside them when it helps."""
+    return f"{n:,}" if n < 1024 else f"{n:,} ({_size(n)})"
+
+
+def _percent(part, whole):
+    return f"{100 * part / whole:.1f}%" if whole else "–"
+
+
+def _site(entry):
+    """The call site of an owner, buffer or error entry of the snapshot."""
+    if entry.get("site"):
+        return entry["site"]               # a code address, symbolised (preload)
+    if entry.get("file"):
+        return f"{entry['file']}:{entry['line']}"
+    return None
+
+
+def _table(rows, header=None):
+    """An HTML table; cells that are ints are right-aligned with separators."""
+    out = ["<table>"]
+    if header:
+        out.append("<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>")
+    for row in rows:
+        cells = []
+        for cell in row:
+            if isinstance(cell, int):
+                cells.append(f'<td class="n">{cell:,}</td>')
+            else:
+                cells.append(f"<td>{cell}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _swatch(colour):
+    return (f'<svg width="12" height="12" class="swatch"><rect width="12" height="12" '
+            f'fill="{colour}" stroke="#889" stroke-width="0.5"/></svg>')
+
+
+# ---- owners ------------------------------------------------------------------------
+class _Owners:
+    """Owner groups (task + call site, the snapshot's "owners" ids): their
+    labels, and colours given by rank of the bytes they hold in the pool."""
+
+    def __init__(self, snapshot):
+        self.entries = {owner["id"]: owner for owner in snapshot.get("owners", [])}
+        held = {}   # owner id -> allocated bytes / min_block (the rank is all that matters)
+        for region in snapshot["map"]["regions"]:
+            for offset, order, state, owner, count in region["blocks"]:
+                if state == "a":
+                    held[owner] = held.get(owner, 0) + (count << order)
+        ranked = sorted(held, key=held.get, reverse=True)
+        self.colours = dict(zip(ranked, OWNER_COLOURS))
+        self.ranked = ranked
+
+    def colour(self, owner_id):
+        return self.colours.get(owner_id, OTHER_OWNERS_COLOUR)
+
+    def label(self, owner_id, fallback=None):
+        """'task 123 at file.c:10'; `fallback` (a buffer entry) names owners
+        missing from the table."""
+        entry = self.entries.get(owner_id, fallback)
+        if entry is None:
+            return f"owner #{owner_id}"
+        task = entry.get("task", entry.get("owner", 0))
+        site = _site(entry)
+        return f"task {task} at {site}" if site else f"task {task} (no call site)"
+
+
+# ---- summary -------------------------------------------------------------------------
+def _summary(snapshot):
+    config, stats = snapshot["config"], snapshot["stats"]
+    min_block = config["min_block"]
+    lazy = sum(o["lazy_free"] * o["block_size"] for o in snapshot["orders"])
+    pool = stats["pool_bytes"]
+    errors = sum(stats[k] for k in ("overruns", "bad_frees", "double_frees",
+                                    "corruptions", "writes_after_free"))
+    version = snapshot["dmms_version"]
+    options = [name for name in ("thread_safe", "guard", "track_owner", "fill_free") if config[name]]
+    rows = [
+        ("pool", f"'{html.escape(config['name'])}' — DMMS {version // 10000}.{version // 100 % 100}."
+                 f"{version % 100}, {html.escape(config['coalesce'])} coalescing, min block {min_block} B, "
+                 f"guard {config['guard_bytes']} B, {', '.join(options) or 'no options'}"),
+        ("pool bytes", _exact(pool)),
+        ("metadata overhead", _exact(stats["overhead_bytes"])),
+        ("in use (blocks)", f"{_exact(stats['bytes_alloc'])} in {stats['blocks_alloc']:,} buffers "
+                            f"({_percent(stats['bytes_alloc'], pool)} of the pool)"),
+        ("requested", f"{_exact(stats['bytes_requested'])} "
+                      f"({_percent(stats['bytes_requested'], stats['bytes_alloc'])} of the blocks in use)"),
+        ("free", f"{_exact(stats['bytes_free'])} in {stats['blocks_free']:,} blocks, "
+                 f"largest {_exact(stats['max_block_free'])}, lazily free {_exact(lazy)}"),
+        ("quarantined", _exact(stats["bytes_quarantined"])),
+        ("peak in use", _exact(stats["max_bytes_alloc"])),
+        ("allocations", f"{stats['total_allocs']:,} allocs, {stats['total_frees']:,} frees, "
+                        f"{stats['failed_allocs']:,} failed; {_exact(stats['cumulative_bytes'])} handed out"),
+        ("buddy work", f"{stats['splits']:,} splits, {stats['merges']:,} merges, "
+                       f"{stats['demand_joins']:,} on-demand joins"),
+        ("errors", f'<span class="bad">{errors:,}</span>' if errors else "0"),
+        ("suggested pool size", _exact(stats["suggested_pool_size"])),
+    ]
+    # The pool as one bar: what is asked for, what rounding to blocks wastes,
+    # what is free and what is lost to quarantine.
+    parts = [("requested", stats["bytes_requested"], OWNER_COLOURS[0]),
+             ("rounding slack", stats["bytes_alloc"] - stats["bytes_requested"], "#9ecae1"),
+             ("free", stats["bytes_free"] - lazy, FREE_COLOUR),
+             ("lazily free", lazy, LAZY_COLOUR),
+             ("quarantined", stats["bytes_quarantined"], QUARANTINE_COLOUR)]
+    width, x, bars, legend = 800, 0.0, [], []
+    for index, (name, amount, colour) in enumerate(parts):
+        share = width * amount / pool if pool else 0
+        bars.append(f'<rect class="usage" x="{x:.1f}" y="0" width="{share:.1f}" height="18" '
+                    f'fill="{colour}"><title>{name}: {_exact(amount)}</title></rect>')
+        legend.append(f'<rect x="{index * 160}" y="26" width="10" height="10" fill="{colour}"/>'
+                      f'<text x="{index * 160 + 14}" y="35">{name} {_size(amount)}</text>')
+        x += share
+    bar = (f'<svg id="usage" width="{width}" height="40" role="img" aria-label="pool usage">'
+           f'{"".join(bars)}{"".join(legend)}</svg>')
+    return "<h2>Summary</h2>\n" + _table(rows) + "\n" + bar
+
+
+# ---- in use vs high water ----------------------------------------------------------
+def _orders_chart(snapshot):
+    stats = snapshot["stats"]
+    rows = [o for o in snapshot["orders"]
+            if o["high_water"] or o["in_use"] or o["allocs"] or o["failures"]]
+    suggested = stats["suggested_pool_size"]
+    text = (f"<p>Suggested pool size: <b>{_exact(suggested)}</b> — the smallest pool that "
+            f"holds every block size at its high-water mark at once (this pool: "
+            f"{_size(stats['pool_bytes'])} of blocks + {_size(stats['overhead_bytes'])} of "
+            f"metadata).</p>")
+    if not rows:
+        return "<h2>Block sizes: in use and high water</h2>\n" + text + "<p>No allocations.</p>"
+    label, bar, row_height = 80, 560, 22
+    scale = max(o["high_water"] * o["block_size"] for o in rows) or 1
+    out = [f'<svg id="orders" width="{label + bar + 330}" height="{row_height * len(rows) + 24}" '
+           f'role="img" aria-label="in use and high water per block size">']
+    for index, o in enumerate(rows):
+        y = index * row_height
+        high = bar * o["high_water"] * o["block_size"] / scale
+        now = bar * o["in_use"] * o["block_size"] / scale
+        failed = f', <tspan class="bad">{o["failures"]:,} failed</tspan>' if o["failures"] else ""
+        out.append(
+            f'<text x="{label - 6}" y="{y + 15}" text-anchor="end">{_size(o["block_size"])}</text>'
+            f'<rect class="high-water" x="{label}" y="{y + 3}" width="{high:.1f}" height="16" fill="#c6dbef">'
+            f'<title>high water {o["high_water"]:,} × {_size(o["block_size"])}</title></rect>'
+            f'<rect class="in-use" x="{label}" y="{y + 7}" width="{now:.1f}" height="8" fill="#08519c">'
+            f'<title>in use {o["in_use"]:,} × {_size(o["block_size"])}</title></rect>'
+            f'<text x="{label + bar + 8}" y="{y + 15}">{o["in_use"]:,} in use / {o["high_water"]:,} '
+            f'high water, {o["allocs"]:,} allocs{failed}</text>')
+    y = row_height * len(rows) + 16
+    out.append(f'<rect x="{label}" y="{y - 9}" width="10" height="10" fill="#c6dbef"/>'
+               f'<text x="{label + 14}" y="{y}">high water</text>'
+               f'<rect x="{label + 100}" y="{y - 7}" width="10" height="6" fill="#08519c"/>'
+               f'<text x="{label + 114}" y="{y}">in use (bar length: buffers × block size)</text></svg>')
+    return "<h2>Block sizes: in use and high water</h2>\n" + text + "\n" + "".join(out)
+
+
+# ---- the pool map -------------------------------------------------------------------
+@dataclass
+class _Cell:
+    """What a stretch of address space holds, in bytes per state."""
+    allocated: int = 0
+    free: int = 0
+    lazy: int = 0
+    quarantined: int = 0
+    owners: dict = field(default_factory=dict)   # owner id -> allocated bytes
+
+    def add(self, state, owner, amount):
+        if state == "a":
+            self.allocated += amount
+            self.owners[owner] = self.owners.get(owner, 0) + amount
+        elif state == "f":
+            self.free += amount
+        elif state == "l":
+            self.lazy += amount
+        else:
+            self.quarantined += amount
+
+    def merge(self, other):
+        self.allocated += other.allocated
+        self.free += other.free
+        self.lazy += other.lazy
+        self.quarantined += other.quarantined
+        for owner, amount in other.owners.items():
+            self.owners[owner] = self.owners.get(owner, 0) + amount
+
+    def look(self, cell_bytes, owners):
+        """(colour, level) of the cell, None for a cell all free. The rarest
+        state present wins, so that one quarantined or allocated block is
+        never hidden by the free space around it. An allocated cell is
+        filled from the bottom as far as it is allocated, in quarters
+        rounded up; the other states fill it."""
+        if self.quarantined:
+            return QUARANTINE_COLOUR, 4
+        if self.allocated:
+            owner = max(self.owners, key=self.owners.get)
+            return owners.colour(owner), min(4, -(-4 * self.allocated // cell_bytes))
+        if self.lazy:
+            return LAZY_COLOUR, 4
+        return None
+
+
+def _region_cells(region, min_block, cells):
+    """The region cut into at most `cells` cells of a power-of-two size (so
+    that the rows' offsets read well), with every run of blocks added to the
+    cells it covers. Work: O(runs + cells),
+    as a run crosses a cell boundary only where it covers whole cells."""
+    cell_bytes = max(min_block, 1 << (-(-region["bytes"] // cells) - 1).bit_length())
+    grid = [_Cell() for _ in range(-(-region["bytes"] // cell_bytes))]
+    for offset, order, state, owner, count in region["blocks"]:
+        start, end = offset, offset + (count * min_block << order)
+        index = start // cell_bytes
+        while start < end:
+            piece = min(end, (index + 1) * cell_bytes) - start
+            grid[index].add(state, owner, piece)
+            start += piece
+            index += 1
+    return grid, cell_bytes
+
+
+def _pool_map(snapshot, owners):
+    regions = snapshot["map"]["regions"]
+    min_block = snapshot["config"]["min_block"]
+    total = sum(region["bytes"] for region in regions) or 1
+    out = ["<h2>Pool map</h2>",
+           "<p>Each region cut into cells of equal size, read left to right, top to bottom. "
+           "A cell shows the rarest state in it (quarantined, then allocated, then lazily free, "
+           "then free); an allocated cell takes its main owner's colour and is filled as far as "
+           "it is allocated. Hover a cell or a row for its contents.</p>"]
+    if not regions:
+        out.append("<p>No regions.</p>")
+    for number, region in enumerate(regions):
+        share = max(MAP_MIN_CELLS, MAP_CELLS * region["bytes"] // total)
+        grid, cell_bytes = _region_cells(region, min_block, share)
+        out.append(_region_svg(number, region, grid, cell_bytes, owners))
+    out.append(_map_legend(owners))
+    return "\n".join(out)
+
+
+def _region_svg(number, region, grid, cell_bytes, owners):
+    start = int(region["start"], 16)
+    rows = -(-len(grid) // MAP_COLUMNS)
+    label = 70
+    out = [f'<p>Region {number + 1}: {html.escape(region["start"])}, {_exact(region["bytes"])}, '
+           f'{len(grid):,} cells of {_size(cell_bytes)}</p>',
+           f'<svg id="map-{number}" class="map" width="{label + MAP_COLUMNS * CELL}" '
+           f'height="{rows * (CELL + 2)}" role="img" aria-label="map of region {number + 1}">']
+    for row in range(rows):
+        y = row * (CELL + 2)
+        cells = grid[row * MAP_COLUMNS:(row + 1) * MAP_COLUMNS]
+        row_start = start + row * MAP_COLUMNS * cell_bytes
+        if rows <= 16 or row % 4 == 0:
+            out.append(f'<text x="{label - 6}" y="{y + CELL - 3}" text-anchor="end">'
+                       f'+{_size(row * MAP_COLUMNS * cell_bytes)}</text>')
+        # The row is drawn free; only the cells that are not are drawn on it.
+        whole = _Cell()
+        for cell in cells:
+            whole.merge(cell)
+        title = _cell_title(row_start, len(cells) * cell_bytes, whole, owners)
+        out.append(f'<rect class="row" x="{label}" y="{y}" width="{len(cells) * CELL}" '
+                   f'height="{CELL}" fill="{FREE_COLOUR}"><title>{html.escape(title)}</title></rect>')
+        column = 0
+        while column < len(cells):
+            # Neighbours that look the same are drawn as one rectangle: the
+            # element count follows what the map shows, not the pool's size.
+            look = cells[column].look(cell_bytes, owners)
+            merged = _Cell()
+            width = 0
+            while column + width < len(cells) and cells[column + width].look(cell_bytes, owners) == look:
+                merged.merge(cells[column + width])
+                width += 1
+            if look is not None:
+                colour, level = look
+                height = CELL * level // 4
+                title = _cell_title(row_start + column * cell_bytes, width * cell_bytes, merged, owners)
+                out.append(f'<rect class="cell" x="{label + column * CELL}" y="{y + CELL - height}" '
+                           f'width="{width * CELL}" height="{height}" fill="{colour}">'
+                           f'<title>{html.escape(title)}</title></rect>')
+            column += width
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _cell_title(address, length, cell, owners):
+    parts = [f"{name} {_size(amount)}" for name, amount in
+             (("allocated", cell.allocated), ("free", cell.free), ("lazily free", cell.lazy),
+              ("quarantined", cell.quarantined)) if amount]
+    text = f"{address:#x} +{_size(length)}: " + (", ".join(parts) or "not in blocks")
+    if cell.owners:
+        main = max(cell.owners, key=cell.owners.get)
+        text += f"; mostly {owners.label(main)}"
+        if len(cell.owners) > 1:
+            text += f" (of {len(cell.owners)} owners)"
+    return text
+
+
+def _map_legend(owners):
+    items = [(FREE_COLOUR, "free"), (LAZY_COLOUR, "lazily free"),
+             (QUARANTINE_COLOUR, "quarantined")]
+    items += [(owners.colour(owner), html.escape(owners.label(owner)))
+              for owner in owners.ranked[:len(OWNER_COLOURS)]]
+    if len(owners.ranked) > len(OWNER_COLOURS):
+        items.append((OTHER_OWNERS_COLOUR, f"{len(owners.ranked) - len(OWNER_COLOURS)} other owners"))
+    rows = "".join(f'<rect x="0" y="{i * 16}" width="12" height="12" fill="{colour}" '
+                   f'stroke="#889" stroke-width="0.5"/><text x="18" y="{i * 16 + 10}">{text}</text>'
+                   for i, (colour, text) in enumerate(items))
+    return (f'<svg id="map-legend" width="900" height="{len(items) * 16}" role="img" '
+            f'aria-label="map legend">{rows}</svg>')
+
+
+# ---- live buffers by owner and call site --------------------------------------------------
+def _live_buffers(snapshot, owners):
+    groups = {}
+    damaged = 0
+    for buffer in snapshot["buffers"]:
+        group = groups.get(buffer["owner_id"])
+        if group is None:
+            group = groups[buffer["owner_id"]] = {"count": 0, "requested": 0, "blocks": 0,
+                                                  "first": buffer["seq"], "last": buffer["seq"],
+                                                  "example": buffer}
+        group["count"] += 1
+        group["requested"] += buffer["requested"]
+        group["blocks"] += buffer["block_size"]
+        group["first"] = min(group["first"], buffer["seq"])
+        group["last"] = max(group["last"], buffer["seq"])
+        damaged += not buffer["record_ok"]
+    ranked = sorted(groups.items(), key=lambda item: item[1]["requested"], reverse=True)
+    out = ["<h2>Live buffers by owner and call site</h2>",
+           "<p>Largest first (requested bytes). In a snapshot taken at exit, every live buffer "
+           "is a leak.</p>"]
+    if not ranked:
+        out.append("<p>No live buffers.</p>")
+        return "\n".join(out)
+    most = ranked[0][1]["requested"] or 1
+    rows = []
+    for owner_id, group in ranked[:GROUPS_SHOWN]:
+        share = 120 * group["requested"] / most
+        bar = (f'<svg width="120" height="10"><rect class="leak" width="{share:.1f}" height="10" '
+               f'fill="{owners.colour(owner_id)}"/></svg>')
+        rows.append((_swatch(owners.colour(owner_id)),
+                     html.escape(owners.label(owner_id, group["example"])),
+                     group["count"], group["requested"], group["blocks"],
+                     f"{group['first']}–{group['last']}", bar))
+    out.append(_table(rows, ["", "owner and call site", "buffers", "requested bytes",
+                             "block bytes", "seq", ""]))
+    if len(ranked) > GROUPS_SHOWN:
+        rest = ranked[GROUPS_SHOWN:]
+        out.append(f"<p class='muted'>and {len(rest):,} more groups: "
+                   f"{sum(g['count'] for _, g in rest):,} buffers, "
+                   f"{_exact(sum(g['requested'] for _, g in rest))} requested.</p>")
+    total = sum(g["requested"] for _, g in ranked)
+    out.append(f"<p>{len(snapshot['buffers']):,} live buffers, {_exact(total)} requested, "
+               f"in {len(ranked):,} owner/call-site groups.</p>")
+    if damaged:
+        out.append(f'<p class="bad">{damaged:,} live buffers have a damaged owner record.</p>')
+    return "\n".join(out)
+
+
+# ---- errors -------------------------------------------------------------------------------
+def _errors(snapshot):
+    stats = snapshot["stats"]
+    counters = [("overruns", stats["overruns"]), ("bad frees", stats["bad_frees"]),
+                ("double frees", stats["double_frees"]), ("corruptions", stats["corruptions"]),
+                ("writes after free", stats["writes_after_free"]),
+                ("failed allocations", stats["failed_allocs"]),
+                ("bytes quarantined", stats["bytes_quarantined"])]
+    out = ["<h2>Errors</h2>", _table(counters)]
+    errors = snapshot["errors"][-ERRORS_SHOWN:]
+    if not errors:
+        out.append("<p>No errors reported.</p>")
+        return "\n".join(out)
+    out.append(f"<p>The {len(errors)} most recent, oldest first, each with the library's report "
+               f"below it:</p>")
+    header = ["status", "address", "requested", "block", "offset", "allocated by", "found by"]
+    rows = ['<table class="errors">', "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"]
+    for error in errors:
+        site = _site(error)
+        owner = f"task {error['owner']}" + (f" at {site}" if site else "") if error["owner"] else ""
+        rows.append(f'<tr><td class="bad">{html.escape(error["name"])}</td>'
+                    f'<td><code>{html.escape(error["ptr"])}</code></td>'
+                    + "".join(f'<td class="n">{n:,}</td>'
+                              for n in (error["requested"], error["block_size"], error["offset"]))
+                    + f'<td>{html.escape(owner)}</td><td>task {error["caller"]}</td></tr>'
+                    f'<tr><td class="message" colspan="{len(header)}">'
+                    f'{html.escape(error["message"])}</td></tr>')
+    rows.append("</table>")
+    out.append("\n".join(rows))
+    return "\n".join(out)
