@@ -85,8 +85,10 @@ TEST_TARGETS := test-c test-swift test-preload
 test: $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
-test-c: $(C_TESTS) lib
+test-c: $(C_TESTS) lib preload
 	@bash Tests/run-c-tests.sh $(C_TESTS)
+	@command -v pkg-config >/dev/null || (apt-get update -qq && apt-get install -y -qq pkg-config >/dev/null)
+	@bash Tests/check-library.sh
 
 test-swift:
 	swift build --build-tests -q 2>&1 | grep -v '^\[' || true
@@ -95,10 +97,11 @@ test-swift:
 clean:
 	rm -rf $(BUILD) .build
 
-install: lib
+install: lib preload
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(LIB)/libdmms.so.0 $(DESTDIR)$(PREFIX)/lib/libdmms.so.0
 	ln -sf libdmms.so.0 $(DESTDIR)$(PREFIX)/lib/libdmms.so
+	install -m 755 $(LIB)/libdmms_preload.so $(DESTDIR)$(PREFIX)/lib/libdmms_preload.so
 	install -m 644 include/dmms.h $(DESTDIR)$(PREFIX)/include/dmms.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' dmms.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dmms.pc
 
