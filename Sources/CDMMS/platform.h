@@ -151,29 +151,13 @@ static inline void dmms_platform_write_stderr(const char *text, size_t length) {
 static inline void dmms_platform_abort(void) { __builtin_trap(); }
 static inline const char *dmms_platform_env(const char *name) { (void)name; return NULL; }
 
-/* The malloc replacement (libdmms_preload.so) is hosted only. These keep the
- * shared Platform.swift compiling; nothing reaches them on bare metal and the
- * libraries' --gc-sections drops them. */
-static inline void dmms_platform_set_errno(int value) { (void)value; }
-static inline int dmms_platform_errno_nomem(void) { return 12; }
-static inline int dmms_platform_errno_inval(void) { return 22; }
-static inline size_t dmms_platform_page_size(void) { return 4096; }
-static inline int dmms_platform_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
-    (void)prepare; (void)parent; (void)child;
-    return -1;
-}
-static inline int dmms_platform_atexit(void (*fn)(void)) { (void)fn; return -1; }
-static inline void dmms_platform_thread_id_reset(void) {}
-static inline int dmms_platform_create_file(const char *path) { (void)path; return -1; }
-static inline void dmms_platform_write_fd(int fd, const char *text, size_t length) { (void)fd; (void)text; (void)length; }
-static inline void dmms_platform_close(int fd) { (void)fd; }
-static inline int dmms_platform_describe_code(const void *address, const char **symbol, const void **symbol_address,
-                                              const char **object, const void **object_base) {
-    (void)address; (void)symbol; (void)symbol_address; (void)object; (void)object_base;
-    return 0;
-}
-
 #endif
+
+/* 64 bytes for the registry lock when a port installs lock hooks. */
+static inline void *dmms_platform_global_storage(void) {
+    static uint64_t storage[8] __attribute__((aligned(16)));
+    return storage;
+}
 
 /* Word-sized helpers the Swift side wants as plain C. */
 static inline size_t dmms_platform_strlen(const char *s) { return strlen(s); }

@@ -138,4 +138,5 @@ public func cSetLockHooks(_ initialize: dmms_lock_fn?, _ lock: dmms_lock_fn?, _ 
     lockHook = lock
     unlockHook = unlock
     lockDestroyHook = destroy
+    Platform.globalLockInit()
 }

@@ -207,6 +207,7 @@ extension PoolState {
     mutating func unmapRegions() {
         magic = 0
         Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base).unsafelyUnwrapped)
+        Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base &+ 64).unsafelyUnwrapped)  // the report lock
         var r = regionCount
         while r > 0 {
             r &-= 1

@@ -41,9 +41,18 @@ enum Platform {
         if let hook = lockDestroyHook { hook(storage) } else { dmms_platform_lock_destroy(storage) }
     }
 
-    /// The registry of pools and the default pool's creation.
-    static func globalLock() { dmms_platform_global_lock() }
-    static func globalUnlock() { dmms_platform_global_unlock() }
+    /// The registry of pools and the default pool's creation: the port's lock
+    /// when it installed hooks (bare metal has no other), else the built-in one.
+    static func globalLock() {
+        if let hook = lockHook { hook(dmms_platform_global_storage()) } else { dmms_platform_global_lock() }
+    }
+    static func globalUnlock() {
+        if let hook = unlockHook { hook(dmms_platform_global_storage()) } else { dmms_platform_global_unlock() }
+    }
+    /// Called when a port installs lock hooks: readies the registry's lock.
+    static func globalLockInit() {
+        if lockHook != nil, let hook = lockInitHook { hook(dmms_platform_global_storage()) }
+    }
 
     /// `size` bytes of zeroed memory from the OS, or nil.
     static func map(_ size: UInt) -> UInt? {
