@@ -153,28 +153,22 @@ extension UnsafeMutablePointer where Pointee == PoolState {
         return result
     }
 
-    /// Hands undelivered errors to the handler, outside the lock.
+    /// Hands undelivered errors to the handler, outside the lock, one at a
+    /// time (one record on the stack: small RTOS task stacks matter).
     func deliverErrors() {
-        var pending = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
-        var count = 0
         let threadSafe = pointee.threadSafe
-        if threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
-        let ring = UInt64(PoolState.errorRingSize)
-        let first = max(pointee.deliveredCount, pointee.errorCount > ring ? pointee.errorCount &- ring : 0)
-        var index = first
-        while index < pointee.errorCount {
-            pending[count] = pointee.recentErrors[at: Int(index % UInt64(PoolState.errorRingSize))]
-            count &+= 1
-            index &+= 1
-        }
-        pointee.deliveredCount = pointee.errorCount
-        if threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
         let abort = pointee.abortsOnError
-        let name = UnsafeRawPointer(self).advanced(by: PoolState.nameOffset).assumingMemoryBound(to: CChar.self)
-        var i = 0
-        while i < count {
-            ErrorReport.deliver(pending[i], poolName: name, abort: abort)
-            i &+= 1
+        let ring = UInt64(PoolState.errorRingSize)
+        while true {
+            if threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
+            // Records older than the ring are gone; deliver what is left.
+            let first = max(pointee.deliveredCount, pointee.errorCount > ring ? pointee.errorCount &- ring : 0)
+            let pending = first < pointee.errorCount
+            let error = pending ? pointee.recentErrors[at: Int(first % ring)] : ErrorRecord()
+            pointee.deliveredCount = pending ? first &+ 1 : pointee.errorCount
+            if threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
+            if !pending { return }
+            ErrorReport.deliver(error, poolName: nameCString, abort: abort)
         }
     }
 }

@@ -99,7 +99,8 @@ extension PoolState {
 enum ErrorReport {
     /// Formats the one-line message and calls the handler. `poolName` may be nil.
     static func deliver(_ error: ErrorRecord, poolName: UnsafePointer<CChar>?, abort: Bool) {
-        var line = TextLine()
+        // One buffer: "dmms: " for stderr, the message the handler sees after it.
+        var line = TextLine("dmms: ")
         line.append(DMMSStatus.name(error.status))
         if let name = poolName {
             line.append(" in pool '")
@@ -108,7 +109,8 @@ enum ErrorReport {
         }
         line.append(": ")
         describe(error, into: &line)
-        line.withCString { message in
+        line.withCString { text in
+            let message = text + 6
             var report = dmms_error_t()
             report.status = error.status
             report.pool_name = poolName
@@ -124,10 +126,8 @@ enum ErrorReport {
             if let handler = errorHandler {
                 handler(&report, errorHandlerArgument)
             } else if error.status != DMMSStatus.noMemory || defaultHandlerReportsNoMemory {
-                var copy = TextLine()
-                copy.append("dmms: ")
-                copy.append(cString: message, limit: TextLine.capacity)
-                copy.emit(nil, nil)
+                Platform.writeError(text, dmms_platform_strlen(text))
+                Platform.writeError(newline, 1)
             }
         }
         if abort { Platform.abort() }
@@ -221,6 +221,10 @@ enum ErrorReport {
             line.append(Int(lineNumber))
         }
     }
+}
+
+private var newline: UnsafePointer<CChar> {
+    UnsafeRawPointer(("\n" as StaticString).utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
 /// Names of code addresses (call sites recorded by the preloaded malloc).
