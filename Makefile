@@ -24,7 +24,7 @@ LDSHARED := -emit-library -use-ld=lld -Xlinker --gc-sections
 
 LINK_C   := -I include -L $(LIB) -ldmms -Wl,-rpath,$(abspath $(LIB))
 
-.PHONY: all lib preload demo test test-swift test-c clean install
+.PHONY: all lib preload demo test test-swift test-c test-examples test-preload clean install
 
 all: lib preload
 lib: $(LIB)/libdmms.so
@@ -71,6 +71,13 @@ $(BUILD)/examples/%: examples/%.c include/dmms.h $(LIB)/libdmms.so
 demo: $(BUILD)/examples/demo
 	$(BUILD)/examples/demo
 
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+# Every example must run and succeed (each checks what it shows).
+test-examples: $(EXAMPLES)
+	@for e in $(EXAMPLES); do $$e > $$e.out 2>&1 || { echo "FAILED: $$e"; cat $$e.out; exit 1; }; done
+	@echo "test-examples: $(words $(EXAMPLES)) passed, 0 failed"
+
 # ---- tests ------------------------------------------------------------------
 C_TESTS := $(patsubst Tests/c/%.c,$(BUILD)/tests/%,$(wildcard Tests/c/*.c))
 
@@ -79,7 +86,7 @@ $(BUILD)/tests/%: Tests/c/%.c Tests/c/check.h include/dmms.h $(LIB)/libdmms.so
 	$(CC) $(CFLAGS) -pthread $< $(LINK_C) -o $@
 
 # Each part of the project adds its tests to TEST_TARGETS in its mk/ fragment.
-TEST_TARGETS := test-c test-swift test-preload
+TEST_TARGETS := test-c test-examples test-swift test-preload
 -include mk/*.mk
 
 test: $(TEST_TARGETS)
