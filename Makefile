@@ -24,7 +24,7 @@ LDSHARED := -emit-library -use-ld=lld -Xlinker --gc-sections
 
 LINK_C   := -I include -L $(LIB) -ldmms -Wl,-rpath,$(abspath $(LIB))
 
-.PHONY: all lib preload demo test test-swift test-c test-examples test-preload clean install
+.PHONY: all lib preload demo test test-swift test-c test-examples test-preload coverage clean install
 
 all: lib preload
 lib: $(LIB)/libdmms.so
@@ -117,3 +117,21 @@ test-preload: preload
 	@command -v sqlite3 >/dev/null || (apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null)
 	@command -v bc >/dev/null || (apt-get update -qq && apt-get install -y -qq bc >/dev/null)
 	bash Tests/preload/run.sh
+
+# ---- line coverage of the Swift core: the C tests and examples against an
+# instrumented (non-Embedded) build of the same sources, plus `swift test`.
+COV      := $(BUILD)/coverage
+LLVM_BIN := $(dir $(shell command -v $(SWIFTC)))
+
+coverage: $(C_TESTS) $(EXAMPLES)
+	@mkdir -p $(COV) && rm -f $(COV)/*.profraw
+	$(SWIFTC) -emit-library -parse-as-library -O -profile-generate -profile-coverage-mapping \
+	    -enforce-exclusivity=unchecked -swift-version 5 -I Sources/CDMMS -module-name DMMS $(SOURCES) \
+	    -Xlinker -soname=libdmms.so.0 -emit-module-path $(COV)/DMMS.swiftmodule -o $(COV)/libdmms.so.0
+	@for t in $(C_TESTS) $(EXAMPLES); do \
+	    LD_LIBRARY_PATH=$(COV) LLVM_PROFILE_FILE=$(abspath $(COV))/c-%p.profraw $$t > $(COV)/run.out 2>&1 || { echo "FAILED: $$t"; tail -5 $(COV)/run.out; exit 1; }; \
+	done
+	swift test --enable-code-coverage 2>&1 | tail -n 1
+	$(LLVM_BIN)llvm-profdata merge -o $(COV)/all.profdata $(COV)/*.profraw .build/debug/codecov/*.profraw
+	$(LLVM_BIN)llvm-cov report $(COV)/libdmms.so.0 -object .build/debug/DMMSPackageTests.xctest \
+	    -instr-profile $(COV)/all.profdata -ignore-filename-regex='(Tests|CDMMS|DMMSPreload)/' | tee $(COV)/report.txt

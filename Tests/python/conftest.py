@@ -122,7 +122,7 @@ def sample_snapshot():
         damaged = pool.alloc(100)
         ctypes.memset(damaged + 128 - 16, 0x77, 16)              # its record: quarantined
         overrun = pool.alloc(40)
-        ctypes.memset(overrun + 40, 0x41, 1)
+        ctypes.memset(overrun + 40, 0x40, 1)   # even: guard bytes are odd
         for ptr in (damaged, overrun, overrun):                  # CORRUPT, OVERRUN, DOUBLE_FREE
             with pytest.raises(dmms.DMMSError):
                 pool.free(ptr)

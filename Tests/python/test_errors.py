@@ -70,7 +70,7 @@ def test_foreign_pointer(pool):
 def test_overrun_by_one_byte_is_reported_with_its_offset_and_the_buffer_freed(pool):
     expected = _figures(pool, overruns=1, total_allocs=1, total_frees=1)
     ptr = pool.alloc(40)
-    ctypes.memset(ptr + 40, 0x41, 1)                 # one byte past the end
+    ctypes.memset(ptr + 40, 0x40, 1)                 # one byte past the end (even: guard bytes are odd)
     error = _raises(dmms.DMMS_E_OVERRUN, pool.free, ptr)
     report = error.report
     assert (report.ptr, report.requested, report.offset) == (ptr, 40, 40)

@@ -5,19 +5,28 @@
 //
 // The guard pattern is keyed by the buffer's address and the pool's secret,
 // so a program that copies one buffer's tail over another is still caught.
-// A write of even one byte past the end changes the first guard byte.
+// Every guard byte is odd: the classic off-by-one, a string's NUL written
+// just past the end, always changes the first guard byte, and so does any
+// even byte. (A write of exactly the byte that was there changes nothing and
+// cannot be seen.)
 
 /// Fill byte of freed blocks: not a valid pointer, not zero, easy to spot.
 let freeFillByte: UInt8 = 0xDD
 
 extension PoolState {
     @inline(__always)
-    mutating func guardPattern(_ block: UInt) -> UInt64 { secret ^ UInt64(block) &* 0x9E37_79B9_7F4A_7C15 }
+    mutating func guardPattern(_ block: UInt) -> UInt64 {
+        (secret ^ UInt64(block) &* 0x9E37_79B9_7F4A_7C15) | 0x0101_0101_0101_0101
+    }
 
     @inline(__always)
     mutating func writeGuard(block: UInt, requested: UInt) {
         let pattern = guardPattern(block)
         let p = UnsafeMutableRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
+        if guardSpan == 8 {   // the default: one store
+            p.storeBytes(of: pattern.littleEndian, as: UInt64.self)
+            return
+        }
         let count = Int(guardBytes)
         var i = 0
         while i &+ 8 <= count {
@@ -35,6 +44,7 @@ extension PoolState {
     mutating func damagedGuard(block: UInt, requested: UInt) -> UInt? {
         let pattern = guardPattern(block)
         let p = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
+        if guardSpan == 8 && p.loadUnaligned(as: UInt64.self) == pattern.littleEndian { return nil }   // the default, intact
         let count = Int(guardBytes)
         var i = 0
         while i &+ 8 <= count {

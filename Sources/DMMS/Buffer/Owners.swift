@@ -41,6 +41,17 @@ extension PoolState {
     /// its neighbourhood is full. Bounded: at most `ownerProbe` slots.
     @inline(__always)
     mutating func ownerIndex(task: UInt64, site: CallSite) -> UInt16 {
+        if task == lastOwnerTask && site.file == lastOwnerSite.file && site.line == lastOwnerSite.line && lastOwnerIndex != unknownOwner {
+            return lastOwnerIndex
+        }
+        let index = lookUpOwner(task: task, site: site)
+        lastOwnerTask = task
+        lastOwnerSite = site
+        lastOwnerIndex = index
+        return index
+    }
+
+    private mutating func lookUpOwner(task: UInt64, site: CallSite) -> UInt16 {
         guard let table = owners else { return unknownOwner }
         let mask = ownerCapacity &- 1
         let hash = (task &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(site.file) ^ UInt64(UInt32(bitPattern: site.line)) << 40) &* 0xBF58_476D_1CE4_E5B9

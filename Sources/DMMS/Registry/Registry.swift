@@ -15,6 +15,8 @@ nonisolated(unsafe) var installedDefaultPool: Pool? = nil
 nonisolated(unsafe) var builtinDefaultPool: Pool? = nil
 /// installedDefaultPool ?? builtinDefaultPool, kept in one word for the hot path.
 nonisolated(unsafe) var currentDefaultPool: Pool? = nil
+/// The handle resolved last: most programs use one pool over and over.
+nonisolated(unsafe) var lastResolvedPool: UnsafeMutableRawPointer? = nil
 
 enum Registry {
     static func register(_ pool: Pool) {
@@ -38,6 +40,7 @@ enum Registry {
         }
         if installedDefaultPool == pool { installedDefaultPool = nil }
         currentDefaultPool = installedDefaultPool ?? builtinDefaultPool
+        lastResolvedPool = nil
         Platform.globalUnlock()
     }
 
@@ -102,7 +105,10 @@ enum Registry {
     static func resolve(_ handle: OpaquePointer?) -> Pool? {
         guard let handle = handle else { return defaultPool() }
         let raw = UnsafeMutableRawPointer(handle)
-        return isLive(raw) ? Pool(handle) : nil
+        if raw == lastResolvedPool { return Pool(handle) }
+        if !isLive(raw) { return nil }
+        lastResolvedPool = raw
+        return Pool(handle)
     }
 
     /// Calls `body` with every live pool (the registry lock must be held).

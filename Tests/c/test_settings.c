@@ -1,0 +1,86 @@
+/* test_settings.c — the default pool's settings from the environment: each
+ * case runs in a child process (the built-in pool is made once per process)
+ * and checks what the pool became; bad values are refused with one line on
+ * stderr and the default kept. */
+#define _GNU_SOURCE
+#include "check.h"
+#include "dmms.h"
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *variable, *value;
+    uint64_t pool_bytes, min_block;
+    uint32_t coalesce;
+    int guard, track;             /* 1: the diagnostic is on */
+} setting_t;
+
+/* Runs in the child: configure, make the pool, compare. Exit status 0 = as expected. */
+static int child(const setting_t *s) {
+    if (s->variable) setenv(s->variable, s->value, 1);
+    void *p = dmms_alloc(24);
+    dmms_stats_t st;
+    if (!p || dmms_stats(NULL, &st) != DMMS_OK) return 10;
+    if (st.pool_bytes != s->pool_bytes) return 11;
+    if (st.min_block != s->min_block) return 12;
+    if (st.coalesce != s->coalesce) return 13;
+    /* guard: a one-byte overrun is reported or not */
+    ((char *)p)[24] = 0;      /* guard bytes are odd: a zero always shows */
+    dmms_status_t freed = dmms_free(p);
+    if ((freed == DMMS_E_OVERRUN) != (s->guard == 1)) return 14;
+    /* owner tracking: a leak report names groups or reports nothing */
+    void *q = dmms_alloc(10);
+    uint64_t leaks = dmms_report_leaks(NULL, 0, (dmms_output_fn)0, NULL);
+    (void)q;
+    if ((leaks > 0) != (s->track == 1)) return 15;
+    return 0;
+}
+
+int main(void) {
+    const uint64_t M = 1 << 20;
+    setting_t cases[] = {
+        { NULL, NULL, 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_POOL_SIZE", "8M", 8 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_POOL_SIZE", "262144", 256 * 1024, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_POOL_SIZE", "banana", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_POOL_SIZE", "99999999999999999999G", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_MIN_BLOCK", "64", 64 * M, 64, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_MIN_BLOCK", "48", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_GUARD", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 0, 1 },
+        { "DMMS_GUARD", "65", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_COALESCE", "eager", 64 * M, 32, DMMS_COALESCE_EAGER, 1, 1 },
+        { "DMMS_COALESCE", "on_demand", 64 * M, 32, DMMS_COALESCE_ON_DEMAND, 1, 1 },
+        { "DMMS_COALESCE", "sometimes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { "DMMS_TRACK", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 0 },
+        { "DMMS_TRACK", "yes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int pipefd[2];
+        if (pipe(pipefd) != 0) return 2;
+        pid_t pid = fork();
+        if (pid == 0) {
+            dup2(pipefd[1], 2);                /* the child's stderr, to count complaints */
+            close(pipefd[0]);
+            _exit(child(&cases[i]));
+        }
+        close(pipefd[1]);
+        char err[4096] = { 0 };
+        size_t got = 0;
+        ssize_t n;
+        while ((n = read(pipefd[0], err + got, sizeof err - 1 - got)) > 0) got += (size_t)n;
+        close(pipefd[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+        if (code != 0) fprintf(stderr, "%s=%s: child check %d failed\n", cases[i].variable, cases[i].value, code);
+        CHECK_EQ(code, 0);
+        /* A refused value: exactly one line naming it. */
+        int refused = cases[i].variable && (strcmp(cases[i].value, "banana") == 0 || strcmp(cases[i].value, "48") == 0 ||
+                      strcmp(cases[i].value, "65") == 0 || strcmp(cases[i].value, "sometimes") == 0 ||
+                      strcmp(cases[i].value, "yes") == 0 || strchr(cases[i].value, 'G') != NULL);
+        CHECK_EQ(strstr(err, "dmms: ignoring ") != NULL, refused);
+    }
+    return check_summary("test_settings");
+}
