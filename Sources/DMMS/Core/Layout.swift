@@ -93,8 +93,10 @@ extension PoolState {
         let headerAddress = alignUp(ownersAddress &+ ownersBytes, 64)
         guard headerAddress &+ PoolConfig.headerBytes <= memory &+ size else { return nil }
 
-        UnsafeMutableRawPointer(bitPattern: mapAddress).unsafelyUnwrapped
-            .initializeMemory(as: UInt8.self, repeating: 0, count: Int(mapBytes &+ ownersBytes))
+        if !mapped {   // mapped memory is zero already: leave its pages untouched
+            UnsafeMutableRawPointer(bitPattern: mapAddress).unsafelyUnwrapped
+                .initializeMemory(as: UInt8.self, repeating: 0, count: Int(mapBytes &+ ownersBytes))
+        }
         let pool = UnsafeMutablePointer<PoolState>(bitPattern: headerAddress).unsafelyUnwrapped
         pool.initialize(to: PoolState())
         pool.pointee.configure(config, base: headerAddress)
