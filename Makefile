@@ -24,7 +24,7 @@ LDSHARED := -emit-library -use-ld=lld -Xlinker --gc-sections
 
 LINK_C   := -I include -L $(LIB) -ldmms -Wl,-rpath,$(abspath $(LIB))
 
-.PHONY: all lib preload demo test test-swift test-c test-examples test-preload coverage clean install
+.PHONY: all lib preload demo test test-swift test-c test-examples test-preload coverage soak clean install
 
 all: lib preload
 lib: $(LIB)/libdmms.so
@@ -111,6 +111,10 @@ install: lib preload
 	install -m 755 $(LIB)/libdmms_preload.so $(DESTDIR)$(PREFIX)/lib/libdmms_preload.so
 	install -m 644 include/dmms.h $(DESTDIR)$(PREFIX)/include/dmms.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' dmms.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/dmms.pc
+
+# The randomized model test at 100x (about 1 billion operations): long, not in `make test`.
+soak: $(BUILD)/tests/test_random
+	$(BUILD)/tests/test_random 100
 
 # ---- real programs under the preloaded malloc -------------------------------
 test-preload: preload

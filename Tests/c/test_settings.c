@@ -7,6 +7,7 @@
 #include "dmms.h"
 #include <stdint.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +39,37 @@ static int child(const setting_t *s) {
     return 0;
 }
 
+/* DMMS_F_ABORT_ON_ERROR: the report first, then abort(). */
+static void abort_on_error(void) {
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        dmms_config_t c;
+        dmms_config_init(&c);
+        c.flags |= DMMS_F_ABORT_ON_ERROR;
+        dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
+        void *q = dmms_pool_alloc(p, 10);
+        dmms_pool_free(p, q);
+        dmms_pool_free(p, q);            /* a double free: reported, then abort() */
+        _exit(0);                        /* not reached */
+    }
+    close(pipefd[1]);
+    char err[2048] = { 0 };
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read(pipefd[0], err + got, sizeof err - 1 - got)) > 0) got += (size_t)n;
+    close(pipefd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CHECK(strstr(err, "dmms: DMMS_E_DOUBLE_FREE") != NULL);
+}
+
 int main(void) {
+    abort_on_error();
     const uint64_t M = 1 << 20;
     setting_t cases[] = {
         { NULL, NULL, 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },

@@ -138,6 +138,12 @@ int main(void) {
     void *ma = memalign(64, 10);
     EXPECT((uintptr_t)ma % 64 == 0);
     free(ma);
+    /* Larger than the first region of DMMS's default pool (64 MiB): a region of its own. */
+    size_t big_size = (size_t)200 << 20;
+    unsigned char *big = malloc(big_size);
+    EXPECT(big != NULL);
+    if (big) { big[0] = 1; big[big_size - 1] = 2; EXPECT(big[0] + big[big_size - 1] == 3); }
+    free(big);
 
     pthread_t threads[THREADS], fork_thread;
     pthread_create(&fork_thread, NULL, forker, NULL);
