@@ -138,4 +138,4 @@ coverage: $(C_TESTS) $(EXAMPLES)
 	swift test --enable-code-coverage 2>&1 | tail -n 1
 	$(LLVM_BIN)llvm-profdata merge -o $(COV)/all.profdata $(COV)/*.profraw .build/debug/codecov/*.profraw
 	$(LLVM_BIN)llvm-cov report $(COV)/libdmms.so.0 -object .build/debug/DMMSPackageTests.xctest \
-	    -instr-profile $(COV)/all.profdata -ignore-filename-regex='(Tests|CDMMS|DMMSPreload)/' | tee $(COV)/report.txt
+	    -instr-profile $(COV)/all.profdata -ignore-filename-regex='(\.build|Tests|CDMMS|DMMSPreload)/' | tee $(COV)/report.txt
