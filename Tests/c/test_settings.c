@@ -19,7 +19,8 @@ typedef struct {
 } setting_t;
 
 /* Runs in the child: configure, make the pool, compare. Exit status 0 = as expected. */
-static int child(const setting_t *s) {
+static int child(const void *arg) {
+    const setting_t *s = arg;
     if (s->variable) setenv(s->variable, s->value, 1);
     void *p = dmms_alloc(24);
     dmms_stats_t st;
@@ -39,31 +40,44 @@ static int child(const setting_t *s) {
     return 0;
 }
 
-/* DMMS_F_ABORT_ON_ERROR: the report first, then abort(). */
-static void abort_on_error(void) {
+/* Runs fn(arg) in a child process with its stderr captured into err;
+ * returns the child's wait status. */
+static int in_child(int (*fn)(const void *), const void *arg, char *err, size_t size) {
     int pipefd[2];
-    if (pipe(pipefd) != 0) return;
+    if (pipe(pipefd) != 0) return -1;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(pipefd[1], 2);
         close(pipefd[0]);
-        dmms_config_t c;
-        dmms_config_init(&c);
-        c.flags |= DMMS_F_ABORT_ON_ERROR;
-        dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
-        void *q = dmms_pool_alloc(p, 10);
-        dmms_pool_free(p, q);
-        dmms_pool_free(p, q);            /* a double free: reported, then abort() */
-        _exit(0);                        /* not reached */
+        exit(fn(arg));          /* exit, not _exit: coverage tools write their data at exit */
     }
     close(pipefd[1]);
-    char err[2048] = { 0 };
     size_t got = 0;
     ssize_t n;
-    while ((n = read(pipefd[0], err + got, sizeof err - 1 - got)) > 0) got += (size_t)n;
+    while ((n = read(pipefd[0], err + got, size - 1 - got)) > 0) got += (size_t)n;
+    err[got] = 0;
     close(pipefd[0]);
     int status = 0;
     waitpid(pid, &status, 0);
+    return status;
+}
+
+/* DMMS_F_ABORT_ON_ERROR: the report first, then abort(). */
+static int double_free_with_abort(const void *arg) {
+    (void)arg;
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.flags |= DMMS_F_ABORT_ON_ERROR;
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
+    void *q = dmms_pool_alloc(p, 10);
+    dmms_pool_free(p, q);
+    dmms_pool_free(p, q);       /* a double free: reported, then abort() */
+    return 0;                   /* not reached */
+}
+
+static void abort_on_error(void) {
+    char err[2048];
+    int status = in_child(double_free_with_abort, NULL, err, sizeof err);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
     CHECK(strstr(err, "dmms: DMMS_E_DOUBLE_FREE") != NULL);
 }
@@ -88,22 +102,8 @@ int main(void) {
         { "DMMS_TRACK", "yes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int pipefd[2];
-        if (pipe(pipefd) != 0) return 2;
-        pid_t pid = fork();
-        if (pid == 0) {
-            dup2(pipefd[1], 2);                /* the child's stderr, to count complaints */
-            close(pipefd[0]);
-            exit(child(&cases[i]));   /* exit, not _exit: coverage tools write their data at exit */
-        }
-        close(pipefd[1]);
-        char err[4096] = { 0 };
-        size_t got = 0;
-        ssize_t n;
-        while ((n = read(pipefd[0], err + got, sizeof err - 1 - got)) > 0) got += (size_t)n;
-        close(pipefd[0]);
-        int status = 0;
-        waitpid(pid, &status, 0);
+        char err[4096];
+        int status = in_child(child, &cases[i], err, sizeof err);
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : 99;
         if (code != 0) fprintf(stderr, "%s=%s: child check %d failed\n", cases[i].variable, cases[i].value, code);
         CHECK_EQ(code, 0);

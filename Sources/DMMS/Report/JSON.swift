@@ -76,23 +76,18 @@ enum JSONReport {
 
         line.append("\"orders\": [")
         line.emit(out, arg)
-        withUnsafePointer(to: &stats.orders) { tuple in
-            let rows = UnsafeRawPointer(tuple).assumingMemoryBound(to: dmms_order_stats_t.self)
-            var k = 0
-            while k < Int(stats.order_count) {
-                let o = rows[k]
-                line.append("{\"order\": "); line.append(k)
-                line.append(", \"block_size\": "); line.append(o.block_size)
-                line.append(", \"in_use\": "); line.append(o.in_use)
-                line.append(", \"high_water\": "); line.append(o.high_water)
-                line.append(", \"free_blocks\": "); line.append(o.free_blocks)
-                line.append(", \"lazy_free\": "); line.append(o.lazy_free)
-                line.append(", \"allocs\": "); line.append(o.allocs)
-                line.append(", \"failures\": "); line.append(o.failures)
-                line.append(k &+ 1 < Int(stats.order_count) ? "}," : "}")
-                line.emit(out, arg)
-                k &+= 1
-            }
+        let last = Int(stats.order_count) &- 1
+        stats.forEachOrder { k, o in
+            line.append("{\"order\": "); line.append(k)
+            line.append(", \"block_size\": "); line.append(o.block_size)
+            line.append(", \"in_use\": "); line.append(o.in_use)
+            line.append(", \"high_water\": "); line.append(o.high_water)
+            line.append(", \"free_blocks\": "); line.append(o.free_blocks)
+            line.append(", \"lazy_free\": "); line.append(o.lazy_free)
+            line.append(", \"allocs\": "); line.append(o.allocs)
+            line.append(", \"failures\": "); line.append(o.failures)
+            line.append(k < last ? "}," : "}")
+            line.emit(out, arg)
         }
         line.append("],")
         line.emit(out, arg)

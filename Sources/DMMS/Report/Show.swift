@@ -50,21 +50,15 @@ enum Show {
         line.emit(out, arg)
         line.append(" block size     in use high water       free       lazy       allocs   failures")
         line.emit(out, arg)
-        withUnsafePointer(to: &stats.orders) { tuple in
-            let rows = UnsafeRawPointer(tuple).assumingMemoryBound(to: dmms_order_stats_t.self)
-            var k = 0
-            while k < Int(stats.order_count) {
-                let o = rows[k]
-                line.append(o.block_size, width: 11)
-                line.append(o.in_use, width: 11)
-                line.append(o.high_water, width: 11)
-                line.append(o.free_blocks, width: 11)
-                line.append(o.lazy_free, width: 11)
-                line.append(o.allocs, width: 13)
-                line.append(o.failures, width: 11)
-                line.emit(out, arg)
-                k &+= 1
-            }
+        stats.forEachOrder { _, o in
+            line.append(o.block_size, width: 11)
+            line.append(o.in_use, width: 11)
+            line.append(o.high_water, width: 11)
+            line.append(o.free_blocks, width: 11)
+            line.append(o.lazy_free, width: 11)
+            line.append(o.allocs, width: 13)
+            line.append(o.failures, width: 11)
+            line.emit(out, arg)
         }
         line.append("requested ")
         line.append(stats.bytes_requested)

@@ -78,3 +78,19 @@ extension PoolState {
         }
     }
 }
+
+extension dmms_stats_t {
+    /// Calls `body` with each valid row of orders[] (a C array, which Swift
+    /// imports as a tuple) and its index.
+    mutating func forEachOrder(_ body: (Int, dmms_order_stats_t) -> Void) {
+        let count = Int(order_count)
+        withUnsafePointer(to: &orders) { tuple in
+            let rows = UnsafeRawPointer(tuple).assumingMemoryBound(to: dmms_order_stats_t.self)
+            var k = 0
+            while k < count {
+                body(k, rows[k])
+                k &+= 1
+            }
+        }
+    }
+}
