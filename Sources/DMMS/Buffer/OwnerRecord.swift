@@ -48,7 +48,7 @@ extension PoolState {
 
     @inline(__always)
     mutating func recordAddress(_ block: UInt, order: Int, slack: UInt) -> UnsafeMutableRawPointer {
-        OwnerRecord.address(ofBlock: block, requested: blockSize(order) &- slack, guardBytes: guarded ? UInt(guardBytes) : 0)
+        OwnerRecord.address(ofBlock: block, requested: blockSize(order) &- slack, guardBytes: guardSpan)
     }
 
     /// The full sequence number whose low 32 bits are `low`: the latest one issued.

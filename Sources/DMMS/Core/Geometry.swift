@@ -55,8 +55,8 @@ extension PoolState {
     @inline(__always)
     mutating func order(forBytes bytes: UInt) -> Int? {
         if bytes <= minBlockSize { return 0 }
-        if bytes > UInt(1) << UInt(UInt.bitWidth - 2) { return nil }
-        let order = log2(ofPowerOfTwo: ceilPowerOfTwo(bytes)) &- minBlockShift
+        // log2 of the next power of two: bit width - leading zeros of bytes - 1
+        let order = UInt.bitWidth &- (bytes &- 1).leadingZeroBitCount &- minBlockShift
         return order < orderLimit ? order : nil
     }
 
