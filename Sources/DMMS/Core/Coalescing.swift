@@ -131,14 +131,21 @@ extension PoolState {
         return true
     }
 
-    /// A request found no free block: join every lazily free block below its
-    /// order, so that no request fails that eager coalescing would have met.
-    /// O(lazily free blocks) — the one unbounded step, counted in demandJoins.
+    /// A request found no free block: join lazily free blocks below its
+    /// order until a block of that order appears, or none is left — so no
+    /// request fails that eager coalescing would have met. O(lazily free
+    /// blocks) — the one unbounded step, counted in demandJoins.
     mutating func joinAllLazy(below order: Int) -> Bool {
         var joined = false
         var k = 0
         while k < order {
-            while joinOneLazy(order: k) { joined = true }
+            while joinOneLazy(order: k) {
+                joined = true
+                if lowestSetBit(globalMask | lazyMask, from: order) >= 0 {
+                    counters.demandJoins &+= 1
+                    return true
+                }
+            }
             k &+= 1
         }
         if joined { counters.demandJoins &+= 1 }
