@@ -95,6 +95,26 @@ static void frees_and_reallocs(dmms_pool_t *p, dmms_pool_t *other) {
 
     CHECK_EQ(dmms_pool_free(p, b), DMMS_OK);
     CHECK_EQ(dmms_pool_free(p, keep), DMMS_OK);
+
+    /* Every 16-byte step inside buffers of many sizes: the map bytes that keep a
+     * buffer's slack must never pass for the start of a block. */
+    static const size_t sizes[] = { 1, 17, 43, 48, 100, 200, 300, 1000, 3000, 5000, 20000 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char *q = dmms_pool_alloc(p, sizes[i]);
+        dmms_stats_t before = stats(p);
+        int rejected = 0, steps = 0;
+        for (size_t offset = 16; offset < sizes[i]; offset += 16) {
+            reset();
+            steps++;
+            if (dmms_pool_free(p, q + offset) == DMMS_E_NOT_BLOCK && rec.count == 1 && dmms_usable_size(q + offset) == 0)
+                rejected++;
+        }
+        CHECK_EQ(rejected, steps);
+        dmms_stats_t after = stats(p);
+        CHECK(same_figures(&before, &after));
+        CHECK_EQ(dmms_check(p), 0);
+        CHECK_EQ(dmms_pool_free(p, q), DMMS_OK);
+    }
 }
 
 /* An overrun of `length` bytes: reported with the offset, and the buffer freed. */

@@ -9,8 +9,12 @@
 //   tag 1...160    1 + order * 4 + state             (40 orders x 4 states)
 //   tag 161...255  allocated, order 0, a block of one granule; slack = tag - 161
 //
-// Slack of a larger allocated block: little-endian in the map bytes after its
-// tag (a block of n >= 2 granules has n - 1 of them; see slackWidth).
+// Slack of a larger allocated block: in the map bytes after its tag (a block
+// of n >= 2 granules has n - 1 of them; see slackWidth), 7 bits a byte, each
+// byte 17...145. Read as a tag, such a byte claims a block of order >= 4 —
+// 16 min blocks or more — at an address aligned to at most 8 granules: so no
+// slack byte ever passes for the start of a block (isStart), and an interior
+// pointer that lands on one is still recognised as interior.
 
 enum BlockState: UInt8 {
     case allocated = 0
@@ -18,6 +22,9 @@ enum BlockState: UInt8 {
     case lazyFree = 2
     case quarantined = 3
 }
+
+/// Added to each 7-bit digit of a slack stored in the map (see the note at the top).
+let slackByteBase: UInt = 17
 
 enum Tag {
     static let interior: UInt8 = 0
@@ -78,11 +85,19 @@ extension PoolState {
     @inline(__always)
     mutating func clearTag(at address: UInt, in region: Int) { tagPointer(address, in: region).pointee = Tag.interior }
 
+    /// True when `t`, read at `address`, is the tag of a block starting there:
+    /// not interior, and the address aligned to the block size the tag claims
+    /// (a slack byte never is: see the note at the top).
+    @inline(__always)
+    mutating func isStart(_ t: UInt8, at address: UInt) -> Bool {
+        t != Tag.interior && address & (blockSize(Tag.order(t)) &- 1) == 0
+    }
+
     /// The block starting exactly at `address` (a tag there), or nil.
     mutating func block(startingAt address: UInt, in region: Int) -> Block? {
         if address & (minBlockSize &- 1) != 0 { return nil }
         let t = tag(at: address, in: region)
-        if t == Tag.interior { return nil }
+        if !isStart(t, at: address) { return nil }
         return Block(address: address, order: Tag.order(t), state: Tag.state(t), region: region)
     }
 
@@ -94,7 +109,7 @@ extension PoolState {
             let start = alignDown(address, blockSize(order))
             if start >= regions[at: region].start {
                 let t = tag(at: start, in: region)
-                if t != Tag.interior {
+                if isStart(t, at: start) {
                     let found = Tag.order(t)
                     return found >= order ? Block(address: start, order: found, state: Tag.state(t), region: region) : nil
                 }
@@ -110,8 +125,8 @@ extension PoolState {
     mutating func granules(ofOrder order: Int) -> Int { 1 &<< (minBlockShift &+ order &- granuleShift) }
 
     /// Bytes of slack storage after the tag of a block of `granules` (>= 2):
-    /// 1, 2, 4 or 8 — one store, and always enough (a granule is <= 64 bytes,
-    /// so two granules' slack fits a byte, four granules' two bytes, ...).
+    /// 1, 2, 4 or 8, and always enough (a granule is <= 64 bytes: two
+    /// granules' slack fits one byte, four granules' 14 bits, eight 28, ...).
     @inline(__always)
     static func slackWidth(granules: Int) -> Int { min(granules >> 1, 8) }
 
@@ -129,12 +144,17 @@ extension PoolState {
             return
         }
         p.pointee = Tag.make(.allocated, order)
-        let spare = UnsafeMutableRawPointer(p + 1)
-        switch PoolState.slackWidth(granules: n) {
-        case 1: spare.storeBytes(of: UInt8(truncatingIfNeeded: slack), as: UInt8.self)
-        case 2: spare.storeBytes(of: UInt16(truncatingIfNeeded: slack).littleEndian, as: UInt16.self)
-        case 4: spare.storeBytes(of: UInt32(truncatingIfNeeded: slack).littleEndian, as: UInt32.self)
-        default: spare.storeBytes(of: UInt64(slack).littleEndian, as: UInt64.self)
+        let width = PoolState.slackWidth(granules: n)
+        if width == 1 {   // slack <= 2 granules <= 128: one byte, 17...145
+            p[1] = UInt8(truncatingIfNeeded: slack &+ slackByteBase)
+            return
+        }
+        var value = UInt64(slack)
+        var i = 1
+        while i <= width {
+            p[i] = UInt8(truncatingIfNeeded: value & 0x7F) &+ UInt8(slackByteBase)
+            value &>>= 7
+            i &+= 1
         }
     }
 
@@ -148,13 +168,15 @@ extension PoolState {
     mutating func slack(at p: UnsafeMutablePointer<UInt8>, order: Int) -> UInt {
         let n = granules(ofOrder: order)
         if n == 1 { return UInt(p.pointee &- Tag.singleGranuleBase) }
-        let spare = UnsafeRawPointer(p + 1)
-        switch PoolState.slackWidth(granules: n) {
-        case 1: return UInt(spare.load(as: UInt8.self))
-        case 2: return UInt(UInt16(littleEndian: spare.loadUnaligned(as: UInt16.self)))
-        case 4: return UInt(UInt32(littleEndian: spare.loadUnaligned(as: UInt32.self)))
-        default: return UInt(truncatingIfNeeded: UInt64(littleEndian: spare.loadUnaligned(as: UInt64.self)))
+        let width = PoolState.slackWidth(granules: n)
+        if width == 1 { return UInt(p[1]) &- slackByteBase }
+        var value: UInt64 = 0
+        var i = width
+        while i >= 1 {
+            value = value &<< 7 | UInt64(p[i] &- UInt8(slackByteBase))
+            i &-= 1
         }
+        return UInt(truncatingIfNeeded: value)
     }
 
     /// Returns an allocated block's slack bytes to "interior" (zero).

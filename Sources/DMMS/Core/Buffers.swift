@@ -84,7 +84,7 @@ extension PoolState {
         if region >= 0 && address & (minBlockSize &- 1) == 0 {
             let tag = tagPointer(address, in: region)
             let t = tag.pointee
-            if Tag.isAllocated(t) {
+            if Tag.isAllocated(t) && isStart(t, at: address) {
                 let order = Tag.order(t)
                 let slack = self.slack(at: tag, order: order)
                 return (LiveBuffer(block: Block(address: address, order: order, state: .allocated, region: region),

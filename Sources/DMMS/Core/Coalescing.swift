@@ -41,6 +41,7 @@ extension PoolState {
                 counters.writeAfterFrees &+= 1
                 recordError(ErrorRecord(status: DMMSStatus.writeAfterFree, pointer: block,
                                         blockSize: UInt64(blockSize(from)), offset: UInt64(offset)))
+                fillFree(block, order: from)   // reported once: the halves split off stay clean
             }
             let region = regionIndex(of: block)
             if from > order { split(block, from: from, to: order, region: region) }

@@ -162,14 +162,21 @@ extension PoolState {
         return DMMSStatus.ok
     }
 
+    /// Inserts a region in address order (walks and reports go in address
+    /// order; indices are only held within one call) and carves it.
     private mutating func addRegion(_ region: Region) {
         var region = region
-        region.mapBias = UInt(bitPattern: region.map) &- region.start >> UInt(granuleShift)
-        regions[at: regionCount] = region
+        region.mapBias = UInt(bitPattern: region.map) &- region.start &>> UInt(granuleShift)
+        var index = regionCount
+        while index > 0 && regions[at: index &- 1].start > region.start {
+            regions[at: index] = regions[at: index &- 1]
+            index &-= 1
+        }
+        regions[at: index] = region
         regionCount &+= 1
         counters.poolBytes &+= UInt64(region.end &- region.start)
         counters.overheadBytes &+= UInt64(region.memorySize &- (region.end &- region.start))
-        carve(region: regionCount &- 1)
+        carve(region: index)
     }
 
     /// True when [memory, memory + size) overlaps any memory of this pool.
@@ -194,12 +201,17 @@ extension PoolState {
     }
 
     /// Maps a region that holds a block of `order` (the default pool's growth):
-    /// twice the last region (up to 1 GiB), or the block itself if larger,
+    /// twice the largest region (up to 1 GiB), or the block itself if larger,
     /// aligned so the block fits whole. Mapped pages cost nothing until used.
     mutating func grow(toHold order: Int) -> Bool {
         guard growsFromOS, regionCount < maxRegions, order < orderLimit else { return false }
-        let last = regions[at: regionCount &- 1].end &- regions[at: regionCount &- 1].start
-        let data = max(blockSize(order), min(floorPowerOfTwo(last) &<< 1, UInt(1) << 30))
+        var largest: UInt = 0
+        var r = 0
+        while r < regionCount {
+            largest = max(largest, regions[at: r].end &- regions[at: r].start)
+            r &+= 1
+        }
+        let data = max(blockSize(order), min(floorPowerOfTwo(largest) &<< 1, UInt(1) << 30))
         let size = data &+ config.metadataBytes(forData: data, firstRegion: false)
         guard let memory = Platform.mapAligned(size, alignment: min(data, UInt(1) << 30)) else { return false }
         return addMemory(memory, size: alignUp(size, 4096), mapped: true) == DMMSStatus.ok

@@ -46,7 +46,7 @@ extension PoolState {
             var address = max(cursor.address, region.start)
             while address < region.end {
                 let t = tag(at: address, in: cursor.region)
-                if t == Tag.interior { address &+= granule; continue }
+                if !isStart(t, at: address) { address &+= granule; continue }
                 let block = Block(address: address, order: Tag.order(t), state: Tag.state(t), region: cursor.region)
                 address &+= blockSize(block.order)
                 if states & (1 &<< block.state.rawValue) != 0 {
