@@ -217,15 +217,21 @@ extension PoolState {
         return addMemory(memory, size: alignUp(size, 4096), mapped: true) == DMMSStatus.ok
     }
 
-    /// Returns mapped regions to the OS. The pool is gone after this.
+    /// Returns mapped regions to the OS. The pool is gone after this. The
+    /// header lives in one of them: that one goes last.
     mutating func unmapRegions() {
         magic = 0
         Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base).unsafelyUnwrapped)
         Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base &+ 64).unsafelyUnwrapped)  // the report lock
-        var r = regionCount
-        while r > 0 {
-            r &-= 1
-            if regions[at: r].mapped { Platform.unmap(regions[at: r].memory, alignUp(regions[at: r].memorySize, 4096)) }
+        var home = Region()
+        var r = 0
+        while r < regionCount {
+            let region = regions[at: r]
+            if base &- region.memory < region.memorySize { home = region }
+            else if region.mapped { Platform.unmap(region.memory, alignUp(region.memorySize, 4096)) }
+            r &+= 1
         }
+        if home.mapped { Platform.unmap(home.memory, alignUp(home.memorySize, 4096)) }
     }
+
 }
