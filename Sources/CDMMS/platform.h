@@ -150,6 +150,12 @@ static inline uint64_t dmms_platform_thread_id(void) { return 0; }
 static inline void dmms_platform_write_stderr(const char *text, size_t length) { (void)text; (void)length; }
 static inline void dmms_platform_abort(void) { __builtin_trap(); }
 static inline const char *dmms_platform_env(const char *name) { (void)name; return NULL; }
+/* No fork on bare metal. */
+static inline int dmms_platform_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+    (void)prepare; (void)parent; (void)child;
+    return 0;
+}
+static inline void dmms_platform_thread_id_reset(void) {}
 
 #endif
 

@@ -3,9 +3,9 @@
 // (ENOMEM, EINVAL). Compiled only into libdmms_preload.so, together with the
 // core; malloc.c forwards every call here with the caller's return address.
 //
-// Also: the call-site namer (dladdr), fork safety (every lock taken before
-// fork, released in the parent, reset in the child), and the reports that
-// DMMS_REPORT and DMMS_REPORT_JSON ask for at exit.
+// Also: the call-site namer (dladdr), the fork handlers installed at start-up
+// (before any pool), and the reports that DMMS_REPORT and DMMS_REPORT_JSON ask
+// for at exit.
 
 import CDMMS
 
@@ -131,7 +131,7 @@ public func interposeUsableSize(_ memory: UnsafeMutableRawPointer?) -> UInt { cU
 public func interposeStart() {
     siteNamer = nameCodeAddress
     defaultHandlerReportsNoMemory = false
-    Platform.atFork(prepare: forkPrepare, parent: forkParent, child: forkChild)
+    Registry.installForkHandlers()
     Platform.atExit(reportAtExit)
     _ = Registry.defaultPool()
 }
@@ -171,24 +171,6 @@ private func baseName(_ path: UnsafePointer<CChar>?) -> UnsafePointer<CChar>? {
         scan += 1
     }
     return path
-}
-
-/// fork() while other threads allocate: take every lock, so the child's copy
-/// of each pool is consistent, and no lock is held by a thread the child lacks.
-private func forkPrepare() {
-    Platform.globalLock()
-    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.lock(UnsafeMutableRawPointer(pool)) } }
-}
-
-private func forkParent() {
-    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(pool)) } }
-    Platform.globalUnlock()
-}
-
-private func forkChild() {
-    Platform.forgetThreadId()
-    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.lockInit(UnsafeMutableRawPointer(pool)) } }
-    Platform.globalUnlock()
 }
 
 /// DMMS_REPORT (stderr or a path): dmms_show level 1 and the leak report.

@@ -12,13 +12,7 @@ extension Platform {
     static var noMemoryCode: Int32 { dmms_platform_errno_nomem() }
     static var pageSize: UInt { UInt(dmms_platform_page_size()) }
 
-    static func atFork(prepare: @convention(c) () -> Void, parent: @convention(c) () -> Void,
-                       child: @convention(c) () -> Void) {
-        _ = dmms_platform_atfork(prepare, parent, child)
-    }
     static func atExit(_ body: @convention(c) () -> Void) { _ = dmms_platform_atexit(body) }
-    /// A forked child: its thread id is not its parent's.
-    static func forgetThreadId() { dmms_platform_thread_id_reset() }
 
     static func createFile(_ path: UnsafePointer<CChar>) -> Int32 { dmms_platform_create_file(path) }
     static func write(_ fd: Int32, _ text: UnsafePointer<CChar>) {

@@ -57,7 +57,7 @@ public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
     guard let config = poolConfig(config) else { return nil }
     if size == 0 || size > UInt.max / 4 { return refuse("pool size is 0 or too large") }
     if address & 15 != 0 { return refuse("pool memory is not 16-byte aligned") }
-    if address != 0, Registry.pool(holding: address) != nil || Registry.pool(holding: address &+ size &- 1) != nil {
+    if address != 0, Registry.overlapsAnyPool(address, size: size) {
         return refuse("pool memory overlaps a live pool")
     }
     guard let pool = Registry.makePool(memory: address, size: size, config: config) else {
@@ -91,8 +91,7 @@ public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
 public func cPoolAddMemory(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?, _ size: UInt) -> dmms_status_t {
     guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
     let address = UInt(bitPattern: memory)
-    if address == 0 || size == 0 || size > UInt.max / 4 || Registry.pool(holding: address) != nil
-        || Registry.pool(holding: address &+ size &- 1) != nil {
+    if address == 0 || size == 0 || size > UInt.max / 4 || Registry.overlapsAnyPool(address, size: size) {
         pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size),
                                                  detail: "added memory is NULL, empty or overlaps a pool")) }
         return DMMSStatus.invalidArgument

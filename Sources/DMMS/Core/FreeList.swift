@@ -48,7 +48,11 @@ extension PoolState {
         words[1] = p << 20 | check >> 20
     }
 
-    /// The node of a free block, or nil when it fails its check.
+    /// The node of a free block, or nil when it fails its check or its next
+    /// link leads anywhere but to a block the map tags free in the same list
+    /// (prev is checked where it is followed: a head's prev is stale by
+    /// design). The check is linear, so some multi-bit damage passes it; the
+    /// map does not lie, so no damaged link is ever followed.
     @inline(__always)
     mutating func readNode(_ block: UInt, order: Int, state: BlockState) -> FreeNode? {
         let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
@@ -57,7 +61,17 @@ extension PoolState {
         guard w0 & 0xFFFFF | (w1 & 0xFFFFF) << 20 == nodeCheck(block, order: order, state: state, next: n, prev: p) else {
             return nil
         }
-        return FreeNode(next: decodeLink(n), prev: decodeLink(p))
+        let node = FreeNode(next: decodeLink(n), prev: decodeLink(p))
+        guard isListed(node.next, order: order, state: state) else { return nil }
+        return node
+    }
+
+    /// True for 0 (no link) and for a block the map tags free at (order, state).
+    @inline(__always)
+    mutating func isListed(_ address: UInt, order: Int, state: BlockState) -> Bool {
+        if address == 0 { return true }
+        let region = regionIndex(of: address)
+        return region >= 0 && address & (blockSize(order) &- 1) == 0 && tag(at: address, in: region) == Tag.make(state, order)
     }
 
     @inline(__always)
@@ -127,7 +141,7 @@ extension PoolState {
             }
             let isHead = globalHeads[at: order] == block
             if !isHead {
-                if node.prev == 0 {
+                if node.prev == 0 || !isListed(node.prev, order: order, state: .globalFree) {
                     repairList(order: order, state: .globalFree, damaged: block)
                     return false
                 }

@@ -88,6 +88,14 @@ enum Platform {
         while true {}
     }
 
+    static func atFork(prepare: @convention(c) () -> Void, parent: @convention(c) () -> Void,
+                       child: @convention(c) () -> Void) {
+        _ = dmms_platform_atfork(prepare, parent, child)
+    }
+
+    /// A forked child: its thread id is not its parent's.
+    static func forgetThreadId() { dmms_platform_thread_id_reset() }
+
     static func environment(_ name: StaticString) -> UnsafePointer<CChar>? {
         name.withUTF8Buffer { buffer in
             dmms_platform_env(UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self))

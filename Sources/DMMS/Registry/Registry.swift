@@ -15,6 +15,9 @@ nonisolated(unsafe) var installedDefaultPool: Pool? = nil
 nonisolated(unsafe) var builtinDefaultPool: Pool? = nil
 /// installedDefaultPool ?? builtinDefaultPool, kept in one word for the hot path.
 nonisolated(unsafe) var currentDefaultPool: Pool? = nil
+/// Whether the fork handlers are installed (once per process).
+nonisolated(unsafe) var forkHandlersInstalled = false
+
 /// The handle resolved last: most programs use one pool over and over.
 nonisolated(unsafe) var lastResolvedPool: UnsafeMutableRawPointer? = nil
 
@@ -24,6 +27,7 @@ enum Registry {
         pool.pointee.nextPool = registryHead
         registryHead = pool
         Platform.globalUnlock()
+        installForkHandlers()
     }
 
     static func unregister(_ pool: Pool) {
@@ -44,12 +48,26 @@ enum Registry {
         Platform.globalUnlock()
     }
 
-    /// True when `candidate` is a live pool. Reads the list without the lock:
-    /// pools are linked in with one pointer store.
+    /// True when `candidate` is a live pool. Under the registry lock: another
+    /// thread may be destroying (and unmapping) some other pool meanwhile.
     static func isLive(_ candidate: UnsafeMutableRawPointer) -> Bool {
+        Platform.globalLock()
+        defer { Platform.globalUnlock() }
         var link = registryHead
         while let pool = link {
             if UnsafeMutableRawPointer(pool) == candidate { return true }
+            link = pool.pointee.nextPool
+        }
+        return false
+    }
+
+    /// True when [memory, memory + size) overlaps any live pool's memory.
+    static func overlapsAnyPool(_ memory: UInt, size: UInt) -> Bool {
+        Platform.globalLock()
+        defer { Platform.globalUnlock() }
+        var link = registryHead
+        while let pool = link {
+            if pool.pointee.overlaps(memory, size: size) { return true }
             link = pool.pointee.nextPool
         }
         return false
@@ -84,6 +102,7 @@ enum Registry {
         }
         currentDefaultPool = installedDefaultPool ?? builtinDefaultPool
         Platform.globalUnlock()
+        installForkHandlers()
         return currentDefaultPool
     }
 
@@ -111,6 +130,17 @@ enum Registry {
         return Pool(handle)
     }
 
+    /// fork() while other threads use pools: take every lock before, so the
+    /// child's copy of each pool is consistent and no lock in it is held by a
+    /// thread the child does not have; release them after in the parent,
+    /// reset them (and the cached thread id) in the child. Installed once,
+    /// outside any lock: pthread_atfork may allocate, perhaps from DMMS.
+    static func installForkHandlers() {
+        if forkHandlersInstalled { return }
+        forkHandlersInstalled = true
+        Platform.atFork(prepare: forkPrepare, parent: forkParent, child: forkChild)
+    }
+
     /// Calls `body` with every live pool (the registry lock must be held).
     static func forEachPool(_ body: (Pool) -> Void) {
         var link = registryHead
@@ -124,6 +154,8 @@ enum Registry {
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {
         if let pool = currentDefaultPool, pool.pointee.holds(address) { return pool }
+        Platform.globalLock()   // other pools may be created and destroyed meanwhile
+        defer { Platform.globalUnlock() }
         var link = registryHead
         while let pool = link {
             if pool.pointee.holds(address) { return pool }
@@ -177,4 +209,20 @@ extension UnsafeMutablePointer where Pointee == PoolState {
             ErrorReport.deliver(error, poolName: nameCString, abort: abort)
         }
     }
+}
+
+private func forkPrepare() {
+    Platform.globalLock()
+    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.lock(UnsafeMutableRawPointer(pool)) } }
+}
+
+private func forkParent() {
+    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(pool)) } }
+    Platform.globalUnlock()
+}
+
+private func forkChild() {
+    Platform.forgetThreadId()
+    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.lockInit(UnsafeMutableRawPointer(pool)) } }
+    Platform.globalUnlock()
 }
