@@ -16,7 +16,8 @@
 //                  DMMS_E_CORRUPT, the buffer quarantined;
 //   link flips     one bit (or one byte) of a free block's first 16 bytes:
 //                  DMMS_E_CORRUPT from dmms_check and from the operation
-//                  that next trusts the links, which quarantines the block;
+//                  that next trusts the links, which quarantines the min
+//                  block holding them (the rest of the block stays free);
 //   writes after   one byte of free memory (a stale pointer, an underrun
 //   free           into the block below, anywhere free): in the links as
 //                  above; in the body, DMMS_E_WRITE_AFTER_FREE with
@@ -38,23 +39,6 @@ nonisolated(unsafe) var globalWords = (UInt64(0), UInt64(0), UInt64(0), UInt64(0
 nonisolated(unsafe) let mappedPage: UInt = UInt(bitPattern: mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
 
 extension PoolModel {
-    var header: UnsafeMutablePointer<PoolState> { UnsafeMutablePointer<PoolState>(pool) }
-
-    /// Each region: its blocks [start, end) and its memory [memory, memoryEnd).
-    func regionBounds() -> [(start: UInt, end: UInt, memory: UInt, memoryEnd: UInt)] {
-        (0..<header.pointee.regionCount).map { r in
-            let region = header.pointee.regions[at: r]
-            return (region.start, region.end, region.memory, region.memory + region.memorySize)
-        }
-    }
-
-    /// What the block map says holds `address`: the block's start, order, state.
-    func mapBlock(holding address: UInt) -> (start: UInt, order: Int, state: BlockState)? {
-        let r = header.pointee.regionIndex(of: address)
-        guard r >= 0, let block = header.pointee.block(containing: address, in: r) else { return nil }
-        return (block.address, block.order, block.state)
-    }
-
     /// An address in the blocks of some region, from two input bytes.
     func poolAddress(_ input: inout FuzzInput) -> UInt {
         let regions = regionBounds()
@@ -199,7 +183,7 @@ extension PoolModel {
         } else {
             links[Int(b & 127) / 8] ^= UInt8(1 << (b % 8))
         }
-        pending = .links(block: block.start, blockSize: UInt64(blockSize(block.order)))
+        pending = .links(block: block.start)
     }
 
     /// Writes one byte of memory that is not in a live buffer.
@@ -207,6 +191,7 @@ extension PoolModel {
         guard pending == nil, liveBlock(holding: address) == nil, let block = mapBlock(holding: address) else { return }
         let x = input.byte()
         let p = UnsafeMutablePointer<UInt8>(bitPattern: address)!
+        trace("write after free at 0x\(String(address, radix: 16)): \(block.state) block 0x\(String(block.start, radix: 16)) of \(blockSize(block.order))")
         switch block.state {
         case .allocated:
             fuzzFail("the map says 0x\(String(address, radix: 16)) is in a live buffer; the model has none")
@@ -215,7 +200,7 @@ extension PoolModel {
         case .globalFree, .lazyFree:
             p.pointee ^= x == 0 ? 1 : x
             if address - block.start < 16 {
-                pending = .links(block: block.start, blockSize: UInt64(blockSize(block.order)))
+                pending = .links(block: block.start)
             } else if fillsFree {
                 pending = .fill(address: address)
             }
@@ -262,6 +247,7 @@ public func misuseFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int
     while !input.exhausted && model.operations < 2000 {
         let op = input.byte() % 16
         let any = model.live.isEmpty ? nil : input.below(model.live.count)
+        trace("op \(op) on \(any.map { "0x" + String(model.live[$0].address, radix: 16) + " of \(model.live[$0].size)" } ?? "-")")
         switch op {
         case 0, 1:
             model.allocate(size: input.requestSize() & 0x1FFF, line: Int32(input.byte() % 3))

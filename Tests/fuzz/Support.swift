@@ -23,6 +23,18 @@ func expect(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fuzzFail(message()) }
 }
 
+/// FUZZ_TRACE=1: one line per operation on stderr (for reading a crash).
+nonisolated(unsafe) let tracing = getenv("FUZZ_TRACE") != nil
+
+@inline(__always)
+func trace(_ message: @autoclosure () -> String) {
+    if tracing { fputs("  \(message())\n", stderr) }
+}
+
+/// Inputs that would only find again a bug already reported are skipped, so
+/// a campaign goes on to new ones; FUZZ_STRICT=1 runs them too.
+nonisolated(unsafe) let avoidKnownFindings = getenv("FUZZ_STRICT") == nil
+
 // MARK: the input, read as a stream of small decisions (zeros once exhausted)
 
 struct FuzzInput {
@@ -152,14 +164,14 @@ struct ModelBuffer {
 /// come (from dmms_check while it lasts, from an operation once).
 enum PendingDamage {
     /// A free block's links (its first 16 bytes): DMMS_E_CORRUPT at `block`.
-    case links(block: UInt, blockSize: UInt64)
+    case links(block: UInt)
     /// A free block's fill (DMMS_F_FILL_FREE): DMMS_E_WRITE_AFTER_FREE whose
     /// ptr + offset is `address`.
     case fill(address: UInt)
 
     func matches(_ r: SeenReport) -> Bool {
         switch self {
-        case .links(let block, _): return r.status == DMMS_E_CORRUPT && r.ptr == block
+        case .links(let block): return r.status == DMMS_E_CORRUPT && r.ptr == block
         case .fill(let address): return r.status == DMMS_E_WRITE_AFTER_FREE && r.ptr &+ UInt(r.offset) == address
         }
     }
@@ -348,14 +360,34 @@ final class PoolModel {
         }
     }
 
-    /// The pending damage was found by an operation: the block is quarantined
-    /// (links) or handed out after the report (fill).
+    /// The pending damage was found by an operation. Links: the min block
+    /// that holds them is quarantined, the rest of the block freed again.
+    /// Fill: reported once, and the block handed out all the same.
     func resolvePending() {
-        if case .links(_, let size) = pending {
+        if case .links? = pending {
             corruptions += 1
-            quarantinedBytes += size
+            quarantinedBytes += UInt64(minBlock)
         }
         pending = nil
+    }
+
+    // MARK: what the pool's header and block map say (read only)
+
+    var header: UnsafeMutablePointer<PoolState> { UnsafeMutablePointer<PoolState>(pool) }
+
+    /// Each region: its blocks [start, end) and its memory [memory, memoryEnd).
+    func regionBounds() -> [(start: UInt, end: UInt, memory: UInt, memoryEnd: UInt)] {
+        (0..<header.pointee.regionCount).map { r in
+            let region = header.pointee.regions[at: r]
+            return (region.start, region.end, region.memory, region.memory + region.memorySize)
+        }
+    }
+
+    /// What the block map says holds `address`: the block's start, order, state.
+    func mapBlock(holding address: UInt) -> (start: UInt, order: Int, state: BlockState)? {
+        let r = header.pointee.regionIndex(of: address)
+        guard r >= 0, let block = header.pointee.block(containing: address, in: r) else { return nil }
+        return (block.address, block.order, block.state)
     }
 
     /// dmms_check: clean, except for the damage the model knows is there.
@@ -544,6 +576,9 @@ final class PoolModel {
             return
         }
         let old = live[i]
+        // A shrink in place with damaged links pending can lose a free half
+        // (docs/reliability.md, finding "repair during shrink").
+        if avoidKnownFindings, case .links? = pending, let k = order(forSize: size), k < old.order { return }
         expect(intact(old), "realloc: buffer 0x\(String(old.address, radix: 16)) lost its contents")
         let p = dmms_pool_realloc(pool, old.pointer, Int(bitPattern: size))
         let what = "realloc(0x\(String(old.address, radix: 16)) of \(old.size), \(size))"
@@ -593,9 +628,13 @@ final class PoolModel {
         var start = regionCursor + offset
         if overlap, regionCursor > 0 { start = regionCursor / 2 }   // inside a region added before
         guard start + size <= 1 << 20 else { return }
-        let status = dmms_pool_add_memory(pool, regionArena + start, size)
         let misaligned = start & 15 != 0
         let overlaps = addedRegions.contains { start < $0.end && $0.start < start + size }
+        // Memory around a region, neither end inside one, is accepted
+        // (docs/reliability.md, finding "overlapping memory").
+        let endInside = addedRegions.contains { ($0.start..<$0.end).contains(start) || ($0.start..<$0.end).contains(start + size - 1) }
+        if avoidKnownFindings && overlaps && !endInside { return }
+        let status = dmms_pool_add_memory(pool, regionArena + start, size)
         if status != DMMS_OK {
             expect(status == DMMS_E_INVALID_ARG || status == DMMS_E_NO_MEMORY, "add_memory gave \(status)")
             expect(status != DMMS_E_NO_MEMORY || regionCount == 16, "add_memory: NO_MEMORY with \(regionCount) regions")
@@ -627,14 +666,11 @@ final class PoolModel {
 
     // MARK: deep checks
 
-    /// dmms_walk lists exactly the model's buffers, each region's in address
-    /// order. (Regions come in the order they were added, not by address:
-    /// docs/reliability.md, finding "walk order".)
+    /// dmms_walk lists exactly the model's buffers, in address order.
     func verifyWalk() {
         walked.removeAll(keepingCapacity: true)
         let passed = dmms_walk(pool, collectBlock, nil)
         expect(passed == UInt64(live.count) && walked.count == live.count, "walk passed \(passed) of \(live.count) buffers")
-        walked.sort { UInt(bitPattern: $0.ptr) < UInt(bitPattern: $1.ptr) }
         let owner = dmms_platform_thread_id()
         for (info, b) in zip(walked, live) {
             expect(UInt(bitPattern: info.ptr) == b.address && info.requested == UInt64(b.size)
@@ -665,6 +701,7 @@ final class PoolModel {
 
     /// After every operation: the figures, and dmms_check.
     func settle(_ what: String) {
+        trace("\(what): \(live.count) live, pending \(String(describing: pending)), quarantined \(quarantinedBytes)")
         operations += 1
         compareStats(what)
         verifyCheck(what)

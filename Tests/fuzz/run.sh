@@ -8,6 +8,7 @@
 #                                      campaigns); FUZZ_MERGE=1 then merges the inputs
 #                                      that add coverage into the seed corpus
 #
+# FUZZ_FLAGS adds libFuzzer options (e.g. -len_control=0, -jobs=2).
 # One line per harness: executions, exec/s, CPU seconds, coverage, corpus size.
 # A crash (an oracle failure or a sanitizer report) leaves its input in
 # build/fuzz/<mode>/<name>/artifacts and fails the run; replay it with
@@ -36,7 +37,7 @@ for fuzzer in "$@"; do
         echo "fuzz $name: $(ls "$seeds" | wc -l) seeds replayed"
     fi
     TIMEFORMAT='%U %S'
-    { time "$fuzzer" -max_total_time="$seconds" -print_final_stats=1 -detect_leaks=0 -max_len=4096 \
+    { time "$fuzzer" -max_total_time="$seconds" -print_final_stats=1 -detect_leaks=0 -max_len=4096 ${FUZZ_FLAGS:-} \
           -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" > "$work/fuzz.log" 2>&1; } 2> "$work/cpu"
     result=$?
     read -r user sys < "$work/cpu"

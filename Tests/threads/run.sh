@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# run.sh — threads and processes: `run.sh short` (make threads-test) or
+# `run.sh long` (make soak-threads). Needs build/threads/{tsan-stress,
+# reports_stress,fork_stress,fork_stress_api} and build/lib. Prints one line
+# per test; exits 1 when one fails.
+#
+#   tsan-stress     8 threads, cross-thread frees, under ThreadSanitizer, with
+#                   the pool locks as pthread mutexes (dmms_set_lock_hooks: TSan
+#                   cannot see DMMS's own PI-futex hand-over); 0 reports expected
+#                   past tsan.supp. `long` also runs it on the built-in lock and
+#                   prints how many reports TSan makes there (not judged).
+#   reports_stress  dmms_stats/walk/show/report_json/report_leaks/check while
+#                   4 threads allocate: no crash, no deadlock, check clean
+#   fork_stress     fork() while 4 threads allocate: under libdmms_preload.so
+#                   (must not hang), and through the DMMS API on libdmms.so,
+#                   whose children hang (a known finding: fork_api.c; this
+#                   run reports it and fails only if it changes)
+set -u
+mode=${1:-short}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin="$root/build/threads"
+if [ "$mode" = long ]; then steps=20000 seconds=60 forks=20000; else steps=3000 seconds=5 forks=1000; fi
+failed=0
+export SWIFT_BACKTRACE=enable=no
+
+tsan() {   # label, extra arguments
+    local label=$1
+    shift
+    TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 suppressions=$here/tsan.supp print_suppressions=1" \
+        timeout -s KILL 1200 "$bin/tsan-stress" "$steps" "$@" > "$bin/tsan.out" 2> "$bin/tsan.err"
+    status=$?
+    reports=$(grep -c "^WARNING: ThreadSanitizer" "$bin/tsan.err")
+    suppressed=$(sed -n 's/^ThreadSanitizer: Matched \([0-9]*\) suppressions.*/\1/p' "$bin/tsan.err")
+    echo "tsan-stress ($label): $(grep '^tsan-stress: 8' "$bin/tsan.out" | sed 's/^tsan-stress: //'); $reports TSan reports (${suppressed:-0} suppressed: known)"
+}
+
+tsan "pool locks as pthread mutexes" --pthread-locks
+if [ $status -ne 0 ] || [ "$reports" -ne 0 ]; then
+    failed=1
+    echo "FAILED: tsan-stress (exit $status); first report:"
+    sed -n '/^WARNING: ThreadSanitizer/,/^SUMMARY/p' "$bin/tsan.err" | head -40
+fi
+if [ "$mode" = long ]; then
+    tsan "built-in PI-futex lock: reports expected, TSan cannot see its hand-over"
+    [ $status -ne 0 ] && [ $status -ne 66 ] && { failed=1; echo "FAILED: tsan-stress on the built-in lock (exit $status)"; }
+fi
+
+if timeout -s KILL 600 "$bin/reports_stress" "$seconds" > "$bin/reports.out" 2>&1; then
+    echo "$(grep -v '^  ' "$bin/reports.out" | tail -1); $(sed -n 1p "$bin/reports.out" | sed 's/^ *//')"
+else
+    failed=1
+    echo "FAILED: reports_stress"; cat "$bin/reports.out"
+fi
+
+if LD_PRELOAD="$root/build/lib/libdmms_preload.so" timeout -s KILL 1200 "$bin/fork_stress" "$forks" > "$bin/fork.out" 2>&1; then
+    echo "$(tail -1 "$bin/fork.out") [LD_PRELOAD=libdmms_preload.so]"
+else
+    failed=1
+    echo "FAILED: fork_stress under libdmms_preload.so"; cat "$bin/fork.out"
+fi
+# The API run stops at its first hung child.
+timeout -s KILL 1200 "$bin/fork_stress_api" "$forks" 1 > "$bin/fork_api.out" 2>&1
+status=$?
+echo "$(tail -1 "$bin/fork_api.out")"
+if grep -q " 0 hangs" "$bin/fork_api.out" && [ $status -eq 0 ]; then
+    echo "fork_stress (DMMS API): no hang — the finding of Tests/threads/findings/fork_api.c looks fixed: make this run a hard check"
+elif ! grep -q " [1-9][0-9]* hangs, 0 children failed, 0 with dmms_check problems" "$bin/fork_api.out"; then
+    failed=1
+    echo "FAILED: fork_stress through the DMMS API changed its failure:"; cat "$bin/fork_api.out"
+else
+    echo "fork_stress (DMMS API): children hang, as Tests/threads/findings/fork_api.c shows (known finding, not judged here)"
+fi
+
+[ $failed -eq 0 ] && echo "threads-test ($mode): passed" || echo "threads-test ($mode): FAILED"
+exit $failed
