@@ -24,25 +24,25 @@ if [ "$mode" = long ]; then steps=20000 seconds=60 forks=20000; else steps=3000 
 failed=0
 export SWIFT_BACKTRACE=enable=no
 
-tsan() {   # label, extra arguments
-    local label=$1
-    shift
+tsan() {   # label, steps, extra arguments
+    local label=$1 count=$2
+    shift 2
     TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 suppressions=$here/tsan.supp print_suppressions=1" \
-        timeout -s KILL 1200 "$bin/tsan-stress" "$steps" "$@" > "$bin/tsan.out" 2> "$bin/tsan.err"
+        timeout -s KILL 1200 "$bin/tsan-stress" "$count" "$@" > "$bin/tsan.out" 2> "$bin/tsan.err"
     status=$?
     reports=$(grep -c "^WARNING: ThreadSanitizer" "$bin/tsan.err")
     suppressed=$(sed -n 's/^ThreadSanitizer: Matched \([0-9]*\) suppressions.*/\1/p' "$bin/tsan.err")
     echo "tsan-stress ($label): $(grep '^tsan-stress: 8' "$bin/tsan.out" | sed 's/^tsan-stress: //'); $reports TSan reports (${suppressed:-0} suppressed: known)"
 }
 
-tsan "pool locks as pthread mutexes" --pthread-locks
+tsan "pool locks as pthread mutexes" "$steps" --pthread-locks
 if [ $status -ne 0 ] || [ "$reports" -ne 0 ]; then
     failed=1
     echo "FAILED: tsan-stress (exit $status); first report:"
     sed -n '/^WARNING: ThreadSanitizer/,/^SUMMARY/p' "$bin/tsan.err" | head -40
 fi
 if [ "$mode" = long ]; then
-    tsan "built-in PI-futex lock: reports expected, TSan cannot see its hand-over"
+    tsan "built-in PI-futex lock: reports expected, TSan cannot see its hand-over" $((steps / 4))
     [ $status -ne 0 ] && [ $status -ne 66 ] && { failed=1; echo "FAILED: tsan-stress on the built-in lock (exit $status)"; }
 fi
 

@@ -215,6 +215,9 @@ extension PoolState {
     /// the block stops existing at its order; each upper half goes globally free.
     private mutating func shrinkInPlace(_ block: Block, to newOrder: Int) {
         clearSlack(block.address, order: block.order, in: block.region)
+        // The map must say the new size before the halves are pushed: a push
+        // may rebuild a damaged list from the map, which steps by block sizes.
+        setTag(.allocated, order: newOrder, at: block.address, in: block.region)
         orders[at: block.order].blocks &-= 1
         orders[at: newOrder].blocks &+= 1
         var k = block.order

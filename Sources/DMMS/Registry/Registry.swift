@@ -48,11 +48,13 @@ enum Registry {
         Platform.globalUnlock()
     }
 
-    /// True when `candidate` is a live pool. Under the registry lock: another
-    /// thread may be destroying (and unmapping) some other pool meanwhile.
+    /// True when `candidate` is a live pool. Without the registry lock: a pool
+    /// created without DMMS_F_THREAD_SAFE may be used where no lock may be
+    /// taken (interrupts masked); pools are linked in with one pointer store.
+    /// (A pool destroyed by another thread during this walk can still be read
+    /// after it is unmapped: destroy pools while no other thread resolves a
+    /// handle it has not used before — see docs/reliability.md.)
     static func isLive(_ candidate: UnsafeMutableRawPointer) -> Bool {
-        Platform.globalLock()
-        defer { Platform.globalUnlock() }
         var link = registryHead
         while let pool = link {
             if UnsafeMutableRawPointer(pool) == candidate { return true }
