@@ -102,8 +102,23 @@ static inline void dmms_platform_set_errno(int value) { errno = value; }
 static inline int dmms_platform_errno_nomem(void) { return ENOMEM; }
 static inline int dmms_platform_errno_inval(void) { return EINVAL; }
 static inline size_t dmms_platform_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+/* Registers fork handlers exactly once per process; every caller returns
+ * only after they are registered (pthread_once), so no thread can take a
+ * DMMS lock before a fork would be guarded. */
+typedef struct { void (*prepare)(void), (*parent)(void), (*child)(void); } dmms_platform_fork_handlers_t;
+static inline dmms_platform_fork_handlers_t *dmms_platform_fork_handlers(void) {
+    static dmms_platform_fork_handlers_t handlers;
+    return &handlers;
+}
+static inline void dmms_platform_register_fork_handlers(void) {
+    dmms_platform_fork_handlers_t *h = dmms_platform_fork_handlers();
+    pthread_atfork(h->prepare, h->parent, h->child);
+}
 static inline int dmms_platform_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
-    return pthread_atfork(prepare, parent, child);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    dmms_platform_fork_handlers_t *h = dmms_platform_fork_handlers();
+    if (h->prepare == NULL) { h->prepare = prepare; h->parent = parent; h->child = child; }
+    return pthread_once(&once, dmms_platform_register_fork_handlers);
 }
 static inline int dmms_platform_atexit(void (*fn)(void)) { return atexit(fn); }
 /* A file for a report at exit (created or truncated), or -1. */

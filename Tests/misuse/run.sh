@@ -154,7 +154,7 @@ if [ "${MISUSE_DOCS:-0}" = 1 ]; then
 import re, sys
 doc, table = sys.argv[1], open(sys.argv[2]).read().strip()
 text = open(doc).read()
-text = re.sub(r"(<!-- scorecard -->\n).*?(\n<!-- /scorecard -->)", lambda m: m.group(1) + table + m.group(2), text, flags=re.S)
+text = re.sub(r"(<!-- scorecard -->\n).*?(<!-- /scorecard -->)", lambda m: m.group(1) + table + "\n" + m.group(2), text, flags=re.S)
 open(doc, "w").write(text)
 PY
     echo "misuse-scorecard: table written to docs/reliability.md"

@@ -4,6 +4,8 @@
  * hand some to each other) without pause; the main thread forks FORKS times.
  * Each child allocates, frees and exits; a child that has not exited after
  * 5 s is a hang (killed and counted; after MAX_HANGS hangs the run stops).
+ * The forks start once every thread has allocated: a fork during the very
+ * first DMMS calls is Tests/threads/findings/fork_at_start.c's business.
  *
  * Built two ways:
  *   -DFORK_DMMS_API   dmms_alloc/dmms_free against libdmms.so; the child also
@@ -41,7 +43,7 @@
 #define THREADS 4
 #define SLOTS 64
 
-static atomic_int stop;
+static atomic_int stop, started;
 static atomic_ulong operations;
 static void *shared[SLOTS];
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,7 +66,7 @@ static void *worker(void *arg) {
             void *t = *other; *other = *slot; *slot = t;
             pthread_mutex_unlock(&shared_lock);
         }
-        count++;
+        if (count++ == 0) atomic_fetch_add(&started, 1);
     }
     for (int i = 0; i < 32; i++) FREE(mine[i]);
     atomic_fetch_add(&operations, count);
@@ -107,6 +109,7 @@ int main(int argc, char **argv) {
     int max_hangs = argc > 2 ? atoi(argv[2]) : 3;
     pthread_t threads[THREADS];
     for (uintptr_t i = 0; i < THREADS; i++) pthread_create(&threads[i], NULL, worker, (void *)i);
+    while (atomic_load(&started) < THREADS) usleep(100);
     int done = 0, hangs = 0, failures[4] = { 0 };
     double start = now(), slowest = 0;
     for (; done < forks && hangs < max_hangs; done++) {

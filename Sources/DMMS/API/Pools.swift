@@ -48,6 +48,7 @@ public func cPoolOverhead(_ size: UInt, _ config: UnsafePointer<dmms_config_t>?)
 @_cdecl("dmms_pool_create")
 public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
                         _ config: UnsafePointer<dmms_config_t>?) -> OpaquePointer? {
+    Registry.installForkHandlers()   // before this pool's lock is ever taken
     let address = UInt(bitPattern: memory)
     func refuse(_ detail: StaticString, _ status: dmms_status_t = dmms_status_t(DMMS_E_INVALID_ARG)) -> OpaquePointer? {
         reportUnattached(status, pointer: address, requested: UInt64(size), detail: detail)

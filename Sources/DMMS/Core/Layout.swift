@@ -162,16 +162,13 @@ extension PoolState {
         return DMMSStatus.ok
     }
 
-    /// Inserts a region in address order (walks and reports go in address
-    /// order; indices are only held within one call) and carves it.
+    /// Appends a region and carves it. Entries never move: dmms_free finds a
+    /// pointer's pool by scanning region tables without the pool's lock.
+    /// (Walks find address order themselves: nextBlock.)
     private mutating func addRegion(_ region: Region) {
         var region = region
         region.mapBias = UInt(bitPattern: region.map) &- region.start &>> UInt(granuleShift)
-        var index = regionCount
-        while index > 0 && regions[at: index &- 1].start > region.start {
-            regions[at: index] = regions[at: index &- 1]
-            index &-= 1
-        }
+        let index = regionCount
         regions[at: index] = region
         regionCount &+= 1
         counters.poolBytes &+= UInt64(region.end &- region.start)

@@ -27,7 +27,6 @@ enum Registry {
         pool.pointee.nextPool = registryHead
         registryHead = pool
         Platform.globalUnlock()
-        installForkHandlers()
     }
 
     static func unregister(_ pool: Pool) {
@@ -92,6 +91,7 @@ enum Registry {
     }
 
     private static func createBuiltinPool() -> Pool? {
+        installForkHandlers()   // before the first lock is ever taken
         Platform.globalLock()
         if builtinDefaultPool == nil {
             let settings = Settings.fromEnvironment()
@@ -104,7 +104,6 @@ enum Registry {
         }
         currentDefaultPool = installedDefaultPool ?? builtinDefaultPool
         Platform.globalUnlock()
-        installForkHandlers()
         return currentDefaultPool
     }
 
@@ -136,12 +135,14 @@ enum Registry {
     /// child's copy of each pool is consistent and no lock in it is held by a
     /// thread the child does not have; release them after in the parent,
     /// reset them (and the cached thread id) in the child. Installed once,
-    /// outside any lock: pthread_atfork may allocate, perhaps from DMMS.
+    /// before the first pool (so before any DMMS lock is taken) and outside
+    /// any lock: pthread_atfork may allocate, perhaps from DMMS.
     static func installForkHandlers() {
         if forkHandlersInstalled { return }
+        Platform.atFork(prepare: forkPrepare, parent: forkParent, child: forkChild)   // pthread_once inside
         forkHandlersInstalled = true
-        Platform.atFork(prepare: forkPrepare, parent: forkParent, child: forkChild)
     }
+
 
     /// Calls `body` with every live pool (the registry lock must be held).
     static func forEachPool(_ body: (Pool) -> Void) {

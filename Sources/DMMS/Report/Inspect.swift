@@ -19,9 +19,9 @@ struct BufferInfo {
     var recordValid: Bool = false
 }
 
-/// A position in the pool's blocks, in address order.
+/// A position in the pool's blocks, in address order: the next address to
+/// look at (0: the lowest region's start).
 struct BlockCursor {
-    var region = 0
     var address: UInt = 0
 }
 
@@ -41,24 +41,34 @@ extension PoolState {
     /// The next block at or after the cursor whose state is in `states`
     /// (a bit per BlockState); moves the cursor past it. nil at the end.
     mutating func nextBlock(_ cursor: inout BlockCursor, states: UInt8) -> Block? {
-        while cursor.region < regionCount {
-            let region = regions[at: cursor.region]
+        while true {
+            // The region holding the cursor, or the lowest one above it: the
+            // table is append-only (readers scan it without the lock), so
+            // address order is found here, not kept there.
+            var next = -1
+            var r = 0
+            while r < regionCount {
+                let region = regions[at: r]
+                if region.end > cursor.address && (next < 0 || region.start < regions[at: next].start) { next = r }
+                r &+= 1
+            }
+            if next < 0 { return nil }
+            let region = regions[at: next]
             var address = max(cursor.address, region.start)
             while address < region.end {
-                let t = tag(at: address, in: cursor.region)
+                let t = tag(at: address, in: next)
                 if !isStart(t, at: address) { address &+= granule; continue }
-                let block = Block(address: address, order: Tag.order(t), state: Tag.state(t), region: cursor.region)
+                let block = Block(address: address, order: Tag.order(t), state: Tag.state(t), region: next)
                 address &+= blockSize(block.order)
                 if states & (1 &<< block.state.rawValue) != 0 {
                     cursor.address = address
                     return block
                 }
             }
-            cursor.region &+= 1
-            cursor.address = 0
+            cursor.address = region.end
         }
-        return nil
     }
+
 }
 
 enum BlockStates {
