@@ -139,3 +139,4 @@ coverage: $(C_TESTS) $(EXAMPLES)
 	$(LLVM_BIN)llvm-profdata merge -o $(COV)/all.profdata $(COV)/*.profraw .build/debug/codecov/*.profraw
 	$(LLVM_BIN)llvm-cov report $(COV)/libdmms.so.0 -object .build/debug/DMMSPackageTests.xctest \
 	    -instr-profile $(COV)/all.profdata -ignore-filename-regex='(\.build|Tests|CDMMS|DMMSPreload)/' | tee $(COV)/report.txt
+	bash Tests/coverage-sites.sh $(LLVM_BIN)llvm-cov $(COV)/libdmms.so.0 .build/debug/DMMSPackageTests.xctest $(COV)/all.profdata

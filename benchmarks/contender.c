@@ -24,6 +24,20 @@ void contender_select(const char *name) {
     if (strlen(name) >= sizeof contender.name) die("contender name too long: %s", name);
     strcpy(contender.name, name);
 
+    /* A malloc contender (DMMS's own malloc replacement among them): make sure
+     * the dynamic linker gave us that one. */
+    static const struct { const char *name, *library; } mallocs[] = {
+        { "glibc", "libc.so" }, { "dmms-preload", "libdmms_preload" }, { "jemalloc", "jemalloc" }, { "mimalloc", "mimalloc" }, { "tcmalloc", "tcmalloc" },
+    };
+    for (size_t i = 0; i < sizeof mallocs / sizeof mallocs[0]; i++) {
+        if (strcmp(name, mallocs[i].name) != 0) continue;
+        contender.kind = CONTENDER_MALLOC;
+        const char *library = malloc_library();
+        if (strstr(library, mallocs[i].library) == NULL)
+            die("contender %s, but malloc comes from %s (run it with LD_PRELOAD)", name, library);
+        return;
+    }
+
     if (strncmp(name, "dmms-", 5) == 0) {
         contender.kind = CONTENDER_DMMS;
         const char *rest = name + 5;
@@ -38,18 +52,6 @@ void contender_select(const char *name) {
         die("unknown DMMS contender '%s' (dmms-<lazy|eager|on_demand>-<on|off>)", name);
     }
 
-    /* A malloc contender: make sure the dynamic linker gave us that one. */
-    static const struct { const char *name, *library; } mallocs[] = {
-        { "glibc", "libc.so" }, { "jemalloc", "jemalloc" }, { "mimalloc", "mimalloc" }, { "tcmalloc", "tcmalloc" },
-    };
-    for (size_t i = 0; i < sizeof mallocs / sizeof mallocs[0]; i++) {
-        if (strcmp(name, mallocs[i].name) != 0) continue;
-        contender.kind = CONTENDER_MALLOC;
-        const char *library = malloc_library();
-        if (strstr(library, mallocs[i].library) == NULL)
-            die("contender %s, but malloc comes from %s (run it with LD_PRELOAD)", name, library);
-        return;
-    }
     die("unknown contender '%s'", name);
 }
 

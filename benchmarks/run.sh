@@ -74,6 +74,11 @@ find_library() {
     echo "$path"
 }
 mallocs=(glibc)
+# DMMS's malloc replacement: the default pool, with an arena per contending thread.
+if [ -e build/lib/libdmms_preload.so ]; then
+    preload[dmms-preload]=$PWD/build/lib/libdmms_preload.so
+    mallocs+=(dmms-preload)
+fi
 for entry in jemalloc:libjemalloc.so.2 mimalloc:libmimalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4; do
     name=${entry%%:*}
     path=$(find_library "${entry#*:}")

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DMMS = [f"dmms-{p}-{d}" for p in ("lazy", "eager", "on_demand") for d in ("on", "off")]
+DMMS = [f"dmms-{p}-{d}" for p in ("lazy", "eager", "on_demand") for d in ("on", "off")] + ["dmms-preload"]
 MALLOCS = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
 FAST_MALLOCS = ["jemalloc", "mimalloc", "tcmalloc"]
 
@@ -369,7 +369,7 @@ class Report:
                 floor_row(f"W3 {label}: utilization ≥ {floor:.2f} ({c}, mean of seeds)", v, floor,
                           f"{num(v, 3)} (min {num(low, 3)})")
         control = self.w5_control()
-        for c in ("dmms-lazy-on", "dmms-lazy-off"):
+        for c in ("dmms-lazy-on", "dmms-lazy-off", "dmms-preload"):
             v = self.w5_ratio(c)
             floor_row(f"W5: 2 threads ÷ 1 thread ≥ 1.0 ({c})", v, 1.0,
                       rx(v) + (f" (control: best malloc {rx(control[0])}, {control[1]})" if control else ""))

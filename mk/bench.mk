@@ -37,10 +37,10 @@ bench-deps:
 	$$sudo apt-get update -q && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing
 
-bench: bench-deps $(BENCH_BIN)
+bench: bench-deps preload $(BENCH_BIN)
 	BENCH=$(BENCH_BIN) BENCH_COMMAND="make bench" bash benchmarks/run.sh
 
-bench-smoke: bench-deps $(BENCH_BIN)
+bench-smoke: bench-deps preload $(BENCH_BIN)
 	BENCH=$(BENCH_BIN) BENCH_COMMAND="make bench-smoke" bash benchmarks/run.sh --smoke
 
 TEST_TARGETS += bench-smoke

@@ -75,6 +75,17 @@ static inline void dmms_platform_unlock(void *m) {
     syscall(SYS_futex, (uint32_t *)m, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
 }
 static inline void dmms_platform_lock_destroy(void *m) { (void)m; }
+/* One attempt, no wait: the malloc replacement moves a thread to another
+ * arena rather than queue it behind a busy one. 1 when taken. */
+static inline int dmms_platform_trylock(void *m) {
+    uint32_t expected = 0;
+    return __atomic_compare_exchange_n((uint32_t *)m, &expected, dmms_platform_tid(), 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+/* The malloc replacement's arena for this thread (NULL: the default pool). */
+static inline void **dmms_platform_arena_slot(void) {
+    static __thread __attribute__((tls_model("initial-exec"))) void *arena;
+    return &arena;
+}
 
 /* One process-wide lock for the pool registry and the default pool's set-up. */
 static inline pthread_mutex_t *dmms_platform_global_mutex(void) {
@@ -157,6 +168,7 @@ static inline void dmms_platform_unmap(void *p, size_t size) { (void)p; (void)si
 static inline void dmms_platform_lock_init(void *m) { (void)m; }
 static inline void dmms_platform_lock(void *m) { (void)m; }
 static inline void dmms_platform_unlock(void *m) { (void)m; }
+static inline int dmms_platform_trylock(void *m) { (void)m; return 1; }
 static inline void dmms_platform_lock_destroy(void *m) { (void)m; }
 static inline void dmms_platform_global_lock(void) {}
 static inline void dmms_platform_global_unlock(void) {}
@@ -179,6 +191,12 @@ static inline void *dmms_platform_global_storage(void) {
     static uint64_t storage[8] __attribute__((aligned(16)));
     return storage;
 }
+
+/* A table read without a lock: the writer fills an entry, then a release
+ * fence, then raises the count; a reader loads the count, then an acquire
+ * fence, then reads entries below it. */
+static inline void dmms_platform_release_fence(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+static inline void dmms_platform_acquire_fence(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 
 /* Word-sized helpers the Swift side wants as plain C. */
 static inline size_t dmms_platform_strlen(const char *s) { return strlen(s); }

@@ -1,4 +1,5 @@
-// Interposer.swift — the malloc family on the default pool, with glibc's
+// Interposer.swift — the malloc family on the default pool (and its arenas:
+// Arenas.swift), with glibc's
 // answers for zero sizes, NULL pointers and bad alignments, and its errno
 // (ENOMEM, EINVAL). Compiled only into libdmms_preload.so, together with the
 // core; malloc.c forwards every call here with the caller's return address.
@@ -14,11 +15,11 @@ private func site(_ caller: UnsafeRawPointer?) -> CallSite { CallSite(file: UInt
 
 @inline(__always)
 private func allocate(_ size: UInt, alignment: UInt, caller: UnsafeRawPointer?) -> UnsafeMutableRawPointer? {
-    guard let pool = Registry.defaultPool() else {
+    guard let pool = Arenas.lockForThread() else {
         Platform.setErrno(noMemory: true)
         return nil
     }
-    let address = pool.locked { $0.allocate(size: size, alignment: alignment, site: site(caller)) }
+    let address = pool.lockHeld { $0.allocate(size: size, alignment: alignment, site: site(caller)) }
     if address == 0 { Platform.setErrno(noMemory: true) }
     return UnsafeMutableRawPointer(bitPattern: address)
 }
@@ -173,18 +174,35 @@ private func baseName(_ path: UnsafePointer<CChar>?) -> UnsafePointer<CChar>? {
     return path
 }
 
-/// DMMS_REPORT (stderr or a path): dmms_show level 1 and the leak report.
-/// DMMS_REPORT_JSON (a path): the JSON snapshot.
+/// DMMS_REPORT (stderr or a path): dmms_show level 1 and the leak report of
+/// every arena. DMMS_REPORT_JSON (a path): the JSON snapshot of the default
+/// pool; other arenas, if any, as documents of the same shape in "arenas".
 private func reportAtExit() {
-    guard let pool = Registry.defaultPool() else { return }
+    guard Registry.defaultPool() != nil else { return }
     if let target = Platform.environment("DMMS_REPORT") {
         withReportFile(target, variable: "DMMS_REPORT") { out, arg in
-            Show.show(pool, level: 1, out: out, arg: arg)
-            _ = Leaks.report(pool, since: 0, out: out, arg: arg)
+            Arenas.forEach { pool in
+                Show.show(pool, level: 1, out: out, arg: arg)
+                _ = Leaks.report(pool, since: 0, out: out, arg: arg)
+            }
         }
     }
     if let target = Platform.environment("DMMS_REPORT_JSON") {
-        withReportFile(target, variable: "DMMS_REPORT_JSON") { out, arg in JSONReport.write(pool, out: out, arg: arg) }
+        withReportFile(target, variable: "DMMS_REPORT_JSON") { out, arg in
+            var line = TextLine("{")
+            var count = 0
+            Arenas.forEach { pool in
+                if count == 1 { line.append(", \"arenas\": [") }
+                if count > 1 { line.append(",") }
+                if count > 0 { line.append("{") }
+                JSONReport.writeMembers(pool, &line, out, arg)
+                if count > 0 { line.append("}") }
+                count &+= 1
+            }
+            if count > 1 { line.append("]") }
+            line.append("}")
+            line.emit(out, arg)
+        }
     }
 }
 

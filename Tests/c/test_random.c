@@ -11,6 +11,14 @@
  * Bounded work: no call joins or splits more than twice per block size (the
  * slack rule's promise), except a request that had to join lazy blocks on
  * demand (counted in the JSON report's demand_joins).
+ *
+ * The model also keeps each size's high-water mark, and checks the slack
+ * rule (SPEC §4.2) through the lazy/global free counts: per size k, with
+ * N = in use + lazy + global free blocks, D = N - 2·lazy - global = in use -
+ * lazy. Lazy coalescing must keep D >= 0 at all times, and a free at size k
+ * must leave the block lazy when D >= 2 before it, free it globally when
+ * D = 1, and free it and one lazy block globally when D = 0 — checked exactly
+ * at every free. Eager coalescing never has a lazy block.
  */
 #include "check.h"
 #include "dmms.h"
@@ -26,6 +34,7 @@ static size_t live_count;
 typedef struct {
     uint64_t total_allocs, total_frees, failed, bytes_requested;
     uint64_t in_use[DMMS_MAX_ORDERS], allocs[DMMS_MAX_ORDERS], failures[DMMS_MAX_ORDERS];
+    uint64_t high_water[DMMS_MAX_ORDERS];
 } model_t;
 static model_t model;
 static unsigned long errors_other;
@@ -77,7 +86,10 @@ static void compare(dmms_pool_t *p, const char *when) {
              s.blocks_alloc == live_count;
     for (uint32_t k = 0; k < s.order_count; k++) {
         ok = ok && s.orders[k].in_use == model.in_use[k] && s.orders[k].allocs == model.allocs[k] &&
-             s.orders[k].failures == model.failures[k] && s.orders[k].high_water >= s.orders[k].in_use;
+             s.orders[k].failures == model.failures[k] && s.orders[k].high_water == model.high_water[k];
+        /* D = in use - lazy >= 0 (lazy); no lazy block at all (eager). */
+        if (s.coalesce == DMMS_COALESCE_LAZY) ok = ok && s.orders[k].lazy_free <= s.orders[k].in_use;
+        if (s.coalesce == DMMS_COALESCE_EAGER) ok = ok && s.orders[k].lazy_free == 0;
     }
     if (!ok) {
         fprintf(stderr, "stats differ from the model %s (allocs %llu/%llu frees %llu/%llu failed %llu/%llu req %llu/%llu live %llu/%zu)\n",
@@ -87,21 +99,49 @@ static void compare(dmms_pool_t *p, const char *when) {
                 (unsigned long long)s.bytes_requested, (unsigned long long)model.bytes_requested,
                 (unsigned long long)s.blocks_alloc, live_count);
         for (uint32_t k = 0; k < s.order_count; k++)
-            if (s.orders[k].in_use != model.in_use[k] || s.orders[k].allocs != model.allocs[k] || s.orders[k].failures != model.failures[k])
-                fprintf(stderr, "  order %u (%llu B): in_use %llu/%llu allocs %llu/%llu failures %llu/%llu\n", k,
+            if (s.orders[k].in_use != model.in_use[k] || s.orders[k].allocs != model.allocs[k] ||
+                s.orders[k].failures != model.failures[k] || s.orders[k].high_water != model.high_water[k] ||
+                s.orders[k].lazy_free > s.orders[k].in_use)
+                fprintf(stderr, "  order %u (%llu B): in_use %llu/%llu allocs %llu/%llu failures %llu/%llu "
+                        "high water %llu/%llu lazy %llu\n", k,
                         (unsigned long long)s.orders[k].block_size,
                         (unsigned long long)s.orders[k].in_use, (unsigned long long)model.in_use[k],
                         (unsigned long long)s.orders[k].allocs, (unsigned long long)model.allocs[k],
-                        (unsigned long long)s.orders[k].failures, (unsigned long long)model.failures[k]);
+                        (unsigned long long)s.orders[k].failures, (unsigned long long)model.failures[k],
+                        (unsigned long long)s.orders[k].high_water, (unsigned long long)model.high_water[k],
+                        (unsigned long long)s.orders[k].lazy_free);
     }
     CHECK(ok);
 }
 
 static void count_alloc(int order, size_t size) {
     model.total_allocs++; model.bytes_requested += size; model.in_use[order]++; model.allocs[order]++;
+    if (model.in_use[order] > model.high_water[order]) model.high_water[order] = model.in_use[order];
 }
 static void count_free(const dmms_config_t *c, const live_t *l) {
     (void)c; model.total_frees++; model.bytes_requested -= l->size; model.in_use[l->order]--;
+}
+
+/* The slack rule at a free of a buffer of `order` under lazy coalescing:
+ * `before` is the pool's stats just before the free. Exact: the lazy count of
+ * that size rises by one (D >= 2), stays (D = 1) or falls by one (D = 0);
+ * joins make global blocks only, so no other size's lazy count moves. */
+static unsigned long slack_rule_frees;
+static void check_slack_rule(dmms_pool_t *p, const dmms_stats_t *before, int order) {
+    dmms_stats_t after;
+    dmms_stats(p, &after);
+    int64_t lazy = (int64_t)before->orders[order].lazy_free;
+    int64_t d = (int64_t)before->orders[order].in_use - lazy;
+    int64_t expected = d >= 2 ? lazy + 1 : d == 1 ? lazy : lazy - 1;
+    int ok = (int64_t)after.orders[order].lazy_free == expected;
+    for (uint32_t k = 0; k < after.order_count; k++)
+        if ((int)k != order) ok = ok && after.orders[k].lazy_free == before->orders[k].lazy_free;
+    if (!ok)
+        fprintf(stderr, "slack rule: free at order %d with in use %llu, lazy %llu (D = %lld): lazy %llu after, expected %lld\n",
+                order, (unsigned long long)before->orders[order].in_use, (unsigned long long)lazy, (long long)d,
+                (unsigned long long)after.orders[order].lazy_free, (long long)expected);
+    CHECK(ok);
+    slack_rule_frees++;
 }
 
 /* A NULL answer must mean no free block of that order is left. */
@@ -140,7 +180,10 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
         if (live_count > 0 && (r < 40 || live_count == MAX_LIVE)) {            /* free */
             size_t i = rng_below(live_count);
             CHECK(intact(&live[i]));
+            dmms_stats_t before;
+            if (c->coalesce == DMMS_COALESCE_LAZY) dmms_stats(p, &before);
             CHECK_EQ(dmms_pool_free(p, live[i].ptr), DMMS_OK);
+            if (c->coalesce == DMMS_COALESCE_LAZY) check_slack_rule(p, &before, live[i].order);
             count_free(c, &live[i]);
             live[i] = live[--live_count];
         } else if (live_count > 0 && r < 50) {                                  /* realloc */
@@ -154,8 +197,16 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
                 failures_seen++;
                 CHECK(intact(&live[i]));
             } else {
-                count_free(c, &live[i]);
-                count_alloc(order, size);
+                /* Kept at its size, the buffer is resized in place; moved or
+                 * resized into another size, it exists in both for a moment,
+                 * so the high-water mark counts the new one first. */
+                if (order == live[i].order) {
+                    count_free(c, &live[i]);
+                    count_alloc(order, size);
+                } else {
+                    count_alloc(order, size);
+                    count_free(c, &live[i]);
+                }
                 size_t keep = live[i].size < size ? live[i].size : size;
                 for (size_t j = 0; j < keep; j++) CHECK_EQ(q[j], (unsigned char)(live[i].seed + j * 7));
                 live[i].ptr = q;
@@ -281,7 +332,8 @@ int main(int argc, char **argv) {
         CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
         total_ops += 150000 * scale;
     }
-    printf("  %ld operations, %lu failed requests (each checked against the free blocks)\n", total_ops, total_failures);
+    printf("  %ld operations, %lu failed requests (each checked against the free blocks), "
+           "%lu lazy frees checked against the slack rule\n", total_ops, total_failures, slack_rule_frees);
     CHECK(total_failures > 1000);
     CHECK_EQ(errors_other, 0);
     return check_summary("test_random");

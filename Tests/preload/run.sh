@@ -39,6 +39,28 @@ if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(b['re
 DMMS_POOL_SIZE=banana LD_PRELOAD="$lib" /bin/true 2> "$work/bad_env.err"
 if grep -q "ignoring DMMS_POOL_SIZE='banana'" "$work/bad_env.err"; then pass "bad environment value"; else fail "bad environment value"; fi
 
+echo "preload: threads that allocate at once get arenas; the reports cover every arena"
+cc -O1 -pthread -rdynamic -o "$work/arenas" "$here/arenas.c"
+"$work/arenas" > "$work/arenas.glibc"
+DMMS_REPORT="$work/arenas.report" DMMS_REPORT_JSON="$work/arenas.json" LD_PRELOAD="$lib" "$work/arenas" > "$work/arenas.dmms" 2> "$work/arenas.err"
+if cmp -s "$work/arenas.glibc" "$work/arenas.dmms" && [ ! -s "$work/arenas.err" ]; then pass "arenas: contents"; else fail "arenas: contents"; cat "$work/arenas.dmms" "$work/arenas.err"; fi
+pools=$(grep -c "^pool 'default" "$work/arenas.report")
+named=$(grep -c "bytes in *1 buffers: task [0-9]* at leak_here+0x" "$work/arenas.report")
+echo "  $pools pools (the default and its arenas), $named of 4 leaks named"
+if [ "$pools" -ge 2 ] && [ "$named" = 4 ]; then pass "arenas: DMMS_REPORT"; else fail "arenas: DMMS_REPORT"; cat "$work/arenas.report"; fi
+if python3 - "$work/arenas.json" <<'PY'
+import json, sys
+document = json.load(open(sys.argv[1]))
+pools = [document] + document["arenas"]
+assert [pool["config"]["name"] for pool in pools] == ["default"] + [f"default.{n}" for n in range(1, len(pools))]
+leaks = sorted(b["requested"] for pool in pools for b in pool["buffers"] if b.get("site", "").startswith("leak_here+"))
+assert leaks == [1000, 1001, 1002, 1003], leaks
+for pool in pools:      # the walk agrees with the counters; no free went astray
+    assert len(pool["buffers"]) == pool["stats"]["blocks_alloc"]
+    assert pool["stats"]["bad_frees"] == pool["stats"]["double_frees"] == 0 and pool["errors"] == []
+PY
+then pass "arenas: DMMS_REPORT_JSON"; else fail "arenas: DMMS_REPORT_JSON"; fi
+
 echo "preload: CPython's own tests (PYTHONMALLOC=malloc)"
 tests="test_list test_dict test_set test_json test_re test_unicode test_threading"
 s0=$(date +%s%N)

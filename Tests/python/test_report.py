@@ -88,6 +88,32 @@ def test_errors_are_listed_with_their_counters(sample_snapshot):
     assert "first damaged byte at offset 40" in text
 
 
+def test_arenas_are_folded_into_one_report(sample_snapshot):
+    """The malloc replacement's snapshot lists its other arenas under
+    "arenas"; the report adds their figures up and keeps owners apart."""
+    other = json.loads(json.dumps(sample_snapshot))
+    other["config"]["name"] = "sample.1"
+    for region in other["map"]["regions"]:                     # somewhere below the first arena
+        region["start"] = hex(int(region["start"], 16) - (1 << 30))
+    merged = report.merge_arenas(dict(sample_snapshot, arenas=[other]))
+    stats = sample_snapshot["stats"]
+    assert merged["stats"]["bytes_alloc"] == 2 * stats["bytes_alloc"]
+    assert merged["stats"]["total_allocs"] == 2 * stats["total_allocs"]
+    assert merged["stats"]["max_block_free"] == stats["max_block_free"]
+    assert [o["high_water"] for o in merged["orders"]] == [2 * o["high_water"] for o in sample_snapshot["orders"]]
+    assert len(merged["buffers"]) == 2 * len(sample_snapshot["buffers"])
+    ids = [owner["id"] for owner in merged["owners"]]
+    assert len(ids) == len(set(ids)) == 2 * len(sample_snapshot["owners"])
+    assert {b["owner_id"] for b in merged["buffers"]} <= set(ids) | {0}
+    runs = [run for region in merged["map"]["regions"] for run in region["blocks"]]
+    assert {run[3] for run in runs if run[2] == "a"} <= set(ids) | {0}
+    starts = [int(region["start"], 16) for region in merged["map"]["regions"]]
+    assert starts == sorted(starts) and len(starts) == 2 * len(sample_snapshot["map"]["regions"])
+    text = "".join(Page(dmms.render(dict(sample_snapshot, arenas=[other]))).text)
+    assert "2 arenas (sample, sample.1)" in text
+    assert "'sample'" in text
+
+
 def test_a_page_of_notes_when_there_is_no_snapshot():
     html = dmms.render(None, notes=["The program was killed by signal 9 (Killed)."])
     page = Page(html)

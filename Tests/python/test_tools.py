@@ -131,6 +131,25 @@ def test_run_under_the_real_preload_library(tmp_path):
     assert run_tool(env, tmp_path / "sh.html", "sh", "-c", "exit 7").returncode == 7
 
 
+@pytest.mark.skipif(not abi.preload_path().exists(),
+                    reason=f"{abi.preload_path()} is not built yet")
+def test_run_of_a_threaded_program_covers_every_arena(tmp_path):
+    """Tests/preload/arenas.c: four threads contend, so some move to arenas
+    of their own; each leaks one buffer from leak_here()."""
+    program = tmp_path / "arenas"
+    subprocess.run(["cc", "-O1", "-pthread", "-rdynamic", str(REPO / "Tests" / "preload" / "arenas.c"),
+                    "-o", str(program)], check=True)
+    env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
+    report = tmp_path / "report.html"
+    result = run_tool(env, report, program)
+    assert result.returncode == 0, result.stderr
+    text = "".join(Page(report.read_text()).text)
+    assert re.search(r"[2-8] arenas \(default, default\.1", text), text
+    # The leaks table: one row per thread (owner), 1 buffer of 1,000 + its number bytes.
+    rows = re.findall(r"task \d+ at leak_here\+0x[0-9a-f]+ \(arenas\)\s*1\s*(1,00[0-3])", text)
+    assert sorted(rows) == ["1,000", "1,001", "1,002", "1,003"], text
+
+
 def test_the_example_explores_a_pool(tmp_path):
     report = tmp_path / "report.html"
     result = subprocess.run([sys.executable, str(REPO / "examples" / "explore_pool.py"),

@@ -36,6 +36,9 @@ def render(snapshot, *, notes=()):
     an HTML string. `notes` are lines shown first (say, how a program ended).
     snapshot None gives a page with the notes only, for a program that died
     before it could write one."""
+    if snapshot is not None and snapshot.get("arenas"):
+        notes = [*notes, _arenas_note(snapshot)]
+        snapshot = merge_arenas(snapshot)
     parts = [_HEAD.format(title=html.escape(_title(snapshot)))]
     parts.append(f"<h1>{html.escape(_title(snapshot))}</h1>")
     parts.extend(f'<p class="note">{html.escape(note)}</p>' for note in notes)
@@ -51,6 +54,49 @@ def write_report(snapshot, path, *, notes=()):
     """render() into the file at `path`."""
     with open(path, "w", encoding="utf-8") as out:
         out.write(render(snapshot, notes=notes))
+
+
+# Stats that are the largest of the arenas' rather than their sum.
+_LARGEST_OF_ARENAS = {"max_block_free"}
+# Order fields added over the arenas (block_size and order are the same in each).
+_ORDER_SUMS = ("in_use", "high_water", "free_blocks", "lazy_free", "allocs", "failures")
+
+
+def merge_arenas(snapshot):
+    """One snapshot for a malloc replacement's pools: the default pool's
+    document with its "arenas" (documents of the same shape) folded in.
+    Counts and bytes add up; high-water marks become the sum of each arena's
+    peak (an upper bound of the program's peak, and what pools sized per
+    arena would need); owner ids are renumbered so arenas keep theirs apart."""
+    documents = [snapshot, *snapshot.get("arenas", [])]
+    stride = 1 + max((owner["id"] for d in documents for owner in d.get("owners", [])), default=0)
+    merged = {key: value for key, value in snapshot.items() if key != "arenas"}
+    merged["config"] = dict(snapshot["config"])
+    merged["stats"] = {
+        key: (max if key in _LARGEST_OF_ARENAS else sum)(d["stats"].get(key, 0) for d in documents)
+        for key in snapshot["stats"]}
+    merged["orders"] = [dict(order, **{key: sum(d["orders"][i][key] for d in documents if i < len(d["orders"]))
+                                       for key in _ORDER_SUMS})
+                        for i, order in enumerate(snapshot["orders"])]
+    merged["owners"], merged["buffers"], merged["errors"], regions = [], [], [], []
+    for number, document in enumerate(documents):
+        def renumber(owner_id, shift=number * stride):
+            return owner_id + shift if owner_id else owner_id
+        merged["owners"] += [dict(owner, id=renumber(owner["id"])) for owner in document.get("owners", [])]
+        merged["buffers"] += [dict(buffer, owner_id=renumber(buffer.get("owner_id", 0)))
+                              for buffer in document.get("buffers", [])]
+        merged["errors"] += document.get("errors", [])
+        regions += [dict(region, blocks=[[offset, order, state, renumber(owner) if state == "a" else owner, count]
+                                         for offset, order, state, owner, count in region["blocks"]])
+                    for region in document["map"]["regions"]]
+    merged["map"] = dict(snapshot["map"], regions=sorted(regions, key=lambda region: int(region["start"], 16)))
+    return merged
+
+
+def _arenas_note(snapshot):
+    names = [snapshot["config"]["name"]] + [arena["config"]["name"] for arena in snapshot["arenas"]]
+    return (f"{len(names)} arenas ({', '.join(names)}): threads that allocated at the same time were given "
+            "pools of their own. They are shown together; each high-water mark is the sum of the arenas' peaks.")
 
 
 _HEAD = """<!DOCTYPE html>

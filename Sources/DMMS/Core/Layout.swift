@@ -170,6 +170,7 @@ extension PoolState {
         region.mapBias = UInt(bitPattern: region.map) &- region.start &>> UInt(granuleShift)
         let index = regionCount
         regions[at: index] = region
+        Platform.releaseFence()                 // holds() reads the table without the lock
         regionCount &+= 1
         counters.poolBytes &+= UInt64(region.end &- region.start)
         counters.overheadBytes &+= UInt64(region.memorySize &- (region.end &- region.start))

@@ -152,6 +152,8 @@ struct PoolState {
 
     /// Next pool in the process-wide registry.
     var nextPool: UnsafeMutablePointer<PoolState>? = nil
+    /// Next built-in pool (arena) of the malloc replacement; see Registry.
+    var nextArena: UnsafeMutablePointer<PoolState>? = nil
     /// The default pool grows by mapping regions when a request fails.
     var growsFromOS: Bool = false
 

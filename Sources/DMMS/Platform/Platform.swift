@@ -37,6 +37,21 @@ enum Platform {
         if let hook = unlockHook { hook(storage) } else { dmms_platform_unlock(storage) }
     }
 
+    /// One attempt to take a lock; true when taken. A port's hooks have no
+    /// try: the lock is simply taken.
+    @inline(__always)
+    static func tryLock(_ storage: UnsafeMutableRawPointer) -> Bool {
+        if let hook = lockHook {
+            hook(storage)
+            return true
+        }
+        return dmms_platform_trylock(storage) != 0
+    }
+
+    /// Ordering for tables read without a lock (see platform.h).
+    @inline(__always) static func releaseFence() { dmms_platform_release_fence() }
+    @inline(__always) static func acquireFence() { dmms_platform_acquire_fence() }
+
     static func lockDestroy(_ storage: UnsafeMutableRawPointer) {
         if let hook = lockDestroyHook { hook(storage) } else { dmms_platform_lock_destroy(storage) }
     }

@@ -15,6 +15,11 @@ nonisolated(unsafe) var installedDefaultPool: Pool? = nil
 nonisolated(unsafe) var builtinDefaultPool: Pool? = nil
 /// installedDefaultPool ?? builtinDefaultPool, kept in one word for the hot path.
 nonisolated(unsafe) var currentDefaultPool: Pool? = nil
+/// The malloc replacement's arenas after the built-in default pool: more
+/// built-in pools, linked through `nextArena`, added when threads contend for
+/// one. Like the built-in default pool they are never destroyed, so
+/// pool(holding:) searches them without the registry lock.
+nonisolated(unsafe) var arenaCount = 1
 /// Whether the fork handlers are installed (once per process).
 nonisolated(unsafe) var forkHandlersInstalled = false
 
@@ -107,6 +112,33 @@ enum Registry {
         return currentDefaultPool
     }
 
+    /// At most this many built-in pools (the default pool and its arenas).
+    static let maxArenas = 8
+
+    /// One more arena, shaped like the built-in default pool and named
+    /// "default.N"; nil at maxArenas or when the OS refuses the memory.
+    static func addArena() -> Pool? {
+        guard let first = builtinDefaultPool else { return nil }
+        Platform.globalLock()
+        defer { Platform.globalUnlock() }
+        guard arenaCount < maxArenas else { return nil }
+        var last = first
+        while let next = last.pointee.nextArena { last = next }
+        var config = first.pointee.config
+        config.name = builtinPoolName
+        let region = first.pointee.regions[at: 0]
+        guard let pool = makePool(memory: 0, size: region.end &- region.start, config: config) else { return nil }
+        pool.pointee.growsFromOS = true
+        pool.pointee.name[7] = 46                               // "default" + ".N"
+        pool.pointee.name[8] = 48 &+ UInt8(truncatingIfNeeded: arenaCount)
+        pool.pointee.nextPool = registryHead
+        registryHead = pool
+        Platform.releaseFence()                                 // the pool is whole before it is seen
+        last.pointee.nextArena = pool
+        arenaCount &+= 1
+        return pool
+    }
+
     /// A pool over caller memory, or (memory 0) over memory mapped for it.
     static func makePool(memory: UInt, size: UInt, config: PoolConfig) -> Pool? {
         if memory != 0 { return PoolState.create(memory: memory, size: size, config: config, mapped: false) }
@@ -157,6 +189,12 @@ enum Registry {
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {
         if let pool = currentDefaultPool, pool.pointee.holds(address) { return pool }
+        var arena = builtinDefaultPool?.pointee.nextArena
+        while let pool = arena {                // never destroyed: no lock needed
+            Platform.acquireFence()
+            if pool.pointee.holds(address) { return pool }
+            arena = pool.pointee.nextArena
+        }
         Platform.globalLock()   // other pools may be created and destroyed meanwhile
         defer { Platform.globalUnlock() }
         var link = registryHead
@@ -172,8 +210,10 @@ extension PoolState {
     /// True when `address` is anywhere in this pool's memory.
     @inline(__always)
     mutating func holds(_ address: UInt) -> Bool {
+        let count = regionCount                 // may be read without the pool lock:
+        Platform.acquireFence()                 // entries below the count are whole
         var r = 0
-        while r < regionCount {
+        while r < count {
             if address &- regions[at: r].memory < regions[at: r].memorySize { return true }
             r &+= 1
         }
@@ -186,10 +226,16 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// any errors it recorded, lock released.
     @inline(__always)
     func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
-        let threadSafe = pointee.threadSafe
-        if threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
+        if pointee.threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
+        return lockHeld(body)
+    }
+
+    /// Runs `body` with the pool lock (if any) already held by the caller,
+    /// releases it, then delivers any errors `body` recorded.
+    @inline(__always)
+    func lockHeld<Result>(_ body: (inout PoolState) -> Result) -> Result {
         let result = body(&pointee)
-        if threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
+        if pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
         if pointee.hasUndeliveredErrors { deliverErrors() }
         return result
     }

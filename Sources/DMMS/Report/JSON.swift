@@ -7,6 +7,15 @@ import CDMMS
 
 enum JSONReport {
     static func write(_ pool: Pool, out: dmms_output_fn?, arg: UnsafeMutableRawPointer?) {
+        var line = TextLine("{")
+        writeMembers(pool, &line, out, arg)
+        line.append("}")
+        line.emit(out, arg)
+    }
+
+    /// The document's members, without its braces: `line` holds the last of
+    /// them when this returns (the malloc replacement adds its arenas there).
+    static func writeMembers(_ pool: Pool, _ line: inout TextLine, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
         var stats = dmms_stats_t()
         var counters = PoolCounters()
         var cumulative: UInt64 = 0
@@ -23,7 +32,7 @@ enum JSONReport {
             flags = state.flags
             sequence = state.sequence
         }
-        var line = TextLine("{\"dmms_version\": ")
+        line.append("\"dmms_version\": ")
         line.append(UInt64(DMMS_VERSION))
         line.append(", \"config\": {\"name\": ")
         line.appendJSON(cString: pool.nameCString, limit: 32)
@@ -96,8 +105,6 @@ enum JSONReport {
         writeBuffers(pool, &line, out, arg)
         writeErrors(pool, &line, out, arg)
         writeMap(pool, &line, out, arg)
-        line.append("}")
-        line.emit(out, arg)
     }
 
     private static func flag(_ line: inout TextLine, _ flags: UInt32, _ bit: UInt32) {
