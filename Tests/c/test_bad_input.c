@@ -291,6 +291,58 @@ static void bad_pools(void) {
     CHECK_EQ(dmms_pool_destroy((dmms_pool_t *)global_buffer), DMMS_E_NOT_OWNED);
 }
 
+/* dmms_free of memory in no pool; the built-in default pool destroyed; memory
+ * added to a pool that cannot take it. Each: its status, one report, the
+ * pool's figures unchanged and dmms_check clean. */
+static void bad_memory_and_the_default_pool(dmms_pool_t *p) {
+    int on_stack;
+    reset();
+    CHECK_EQ(dmms_free(&on_stack), DMMS_E_NOT_OWNED);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_NOT_OWNED);
+    CHECK(rec.last.ptr == &on_stack);
+    CHECK_EQ(rec.last.caller, my_task());
+
+    dmms_pool_t *builtin = dmms_default_pool();
+    CHECK(builtin != NULL);
+    dmms_stats_t before = stats(builtin);
+    reset();
+    CHECK_EQ(dmms_pool_destroy(builtin), DMMS_E_INVALID_ARG);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_INVALID_ARG);
+    CHECK(strstr(rec.message, "never destroyed") != NULL);
+    dmms_stats_t after = stats(builtin);
+    CHECK(same_figures(&before, &after));
+    void *still = dmms_alloc(10);                      /* the default pool still works */
+    CHECK(still != NULL);
+    CHECK_EQ(dmms_free(still), DMMS_OK);
+
+    static unsigned char spare[17][256] __attribute__((aligned(64)));
+    before = stats(p);
+    reset();
+    CHECK_EQ(dmms_pool_add_memory(p, spare[0] + 1, 20), DMMS_E_INVALID_ARG);   /* no room for one min block */
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_INVALID_ARG);
+    CHECK(rec.last.ptr == spare[0] + 1);
+    CHECK(rec.last.pool_name != NULL && strcmp(rec.last.pool_name, "catalogue") == 0);
+    after = stats(p);
+    CHECK(same_figures(&before, &after));
+    /* A full region table: the pool has 1 region; 15 more fit, the 16th is refused. */
+    int added = 0;
+    dmms_status_t status = DMMS_OK;
+    for (int i = 1; i < 17 && status == DMMS_OK; i++) {
+        reset();
+        status = dmms_pool_add_memory(p, spare[i], sizeof spare[i]);
+        if (status == DMMS_OK) added++;
+    }
+    CHECK_EQ(added, 15);
+    CHECK_EQ(status, DMMS_E_NO_MEMORY);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_NO_MEMORY);
+    CHECK(strstr(rec.message, "region table is full") != NULL);
+    CHECK_EQ(dmms_check(p), 0);
+}
+
 static void write_after_free(void) {
     dmms_config_t c;
     dmms_config_init(&c);
@@ -372,6 +424,7 @@ int main(void) {
     bad_pools();
     write_after_free();
     damaged_links_of_a_large_block();
+    bad_memory_and_the_default_pool(p);
 
     dmms_stats_t s = stats(p);
     CHECK_EQ(s.blocks_alloc, 0);

@@ -15,7 +15,7 @@ typedef struct {
     const char *variable, *value;
     uint64_t pool_bytes, min_block;
     uint32_t coalesce;
-    int guard, track;             /* 1: the diagnostic is on */
+    int guard, track, fill;       /* 1: the diagnostic is on */
 } setting_t;
 
 /* Runs in the child: configure, make the pool, compare. Exit status 0 = as expected. */
@@ -37,6 +37,11 @@ static int child(const void *arg) {
     uint64_t leaks = dmms_report_leaks(NULL, 0, (dmms_output_fn)0, NULL);
     (void)q;
     if ((leaks > 0) != (s->track == 1)) return 15;
+    /* fill: a byte written into a freed buffer past its links is seen by dmms_check */
+    char *r = dmms_alloc(200);
+    dmms_free(r);
+    r[100] = 'X';
+    if ((dmms_check(NULL) > 0) != (s->fill == 1)) return 16;
     return 0;
 }
 
@@ -86,20 +91,22 @@ int main(void) {
     abort_on_error();
     const uint64_t M = 1 << 20;
     setting_t cases[] = {
-        { NULL, NULL, 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_POOL_SIZE", "8M", 8 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_POOL_SIZE", "262144", 256 * 1024, 32, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_POOL_SIZE", "banana", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_POOL_SIZE", "99999999999999999999G", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_MIN_BLOCK", "64", 64 * M, 64, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_MIN_BLOCK", "48", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_GUARD", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 0, 1 },
-        { "DMMS_GUARD", "65", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_COALESCE", "eager", 64 * M, 32, DMMS_COALESCE_EAGER, 1, 1 },
-        { "DMMS_COALESCE", "on_demand", 64 * M, 32, DMMS_COALESCE_ON_DEMAND, 1, 1 },
-        { "DMMS_COALESCE", "sometimes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
-        { "DMMS_TRACK", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 0 },
-        { "DMMS_TRACK", "yes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1 },
+        { NULL, NULL, 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_POOL_SIZE", "8M", 8 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_POOL_SIZE", "262144", 256 * 1024, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_POOL_SIZE", "banana", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_POOL_SIZE", "99999999999999999999G", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_MIN_BLOCK", "64", 64 * M, 64, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_MIN_BLOCK", "48", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_GUARD", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 0, 1, 0 },
+        { "DMMS_GUARD", "65", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_COALESCE", "eager", 64 * M, 32, DMMS_COALESCE_EAGER, 1, 1, 0 },
+        { "DMMS_COALESCE", "on_demand", 64 * M, 32, DMMS_COALESCE_ON_DEMAND, 1, 1, 0 },
+        { "DMMS_COALESCE", "sometimes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_TRACK", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 0, 0 },
+        { "DMMS_TRACK", "yes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { "DMMS_FILL_FREE", "1", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 1 },
+        { "DMMS_FILL_FREE", "maybe", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[4096];
@@ -110,7 +117,7 @@ int main(void) {
         /* A refused value: exactly one line naming it. */
         int refused = cases[i].variable && (strcmp(cases[i].value, "banana") == 0 || strcmp(cases[i].value, "48") == 0 ||
                       strcmp(cases[i].value, "65") == 0 || strcmp(cases[i].value, "sometimes") == 0 ||
-                      strcmp(cases[i].value, "yes") == 0 || strchr(cases[i].value, 'G') != NULL);
+                      strcmp(cases[i].value, "yes") == 0 || strcmp(cases[i].value, "maybe") == 0 || strchr(cases[i].value, 'G') != NULL);
         CHECK_EQ(strstr(err, "dmms: ignoring ") != NULL, refused);
     }
     return check_summary("test_settings");

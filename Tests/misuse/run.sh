@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # run.sh — the misuse scorecard: each program of cases/ does one misuse, and
-# runs four ways:
+# runs five ways:
 #   DMMS API      against libdmms.so (dmms_alloc/dmms_free/dmms_pool_realloc),
 #                 recording error handler, dmms_check at exit: caught = a report
 #   + FILL_FREE   the same with DMMS_F_FILL_FREE on the default pool
 #   DMMS preload  the malloc program under LD_PRELOAD=libdmms_preload.so with
 #                 DMMS_ABORT=1: caught = a "dmms: DMMS_E_…" line on stderr
+#   + FILL_FREE   the same with DMMS_FILL_FREE=1 (expected: as the API's)
 #   glibc         the malloc program on glibc: caught = glibc aborted or printed
 #                 a malloc diagnostic ("free(): invalid pointer", …); a SIGSEGV
 #                 is a crash, not a catch
@@ -71,9 +72,9 @@ failed=0
 missed_list=
 wrong_list=
 total=0
-caught_api=0 caught_fill=0 caught_preload=0 caught_glibc=0
-table="| misuse | DMMS API | DMMS API + FILL_FREE | DMMS preload | glibc |
-|---|---|---|---|---|"
+caught_api=0 caught_fill=0 caught_preload=0 caught_preload_fill=0 caught_glibc=0
+table="| misuse | DMMS API | DMMS API + FILL_FREE | DMMS preload | DMMS preload + FILL_FREE | glibc |
+|---|---|---|---|---|---|"
 
 # One DMMS cell, judged against the documented status: sets `cell` and
 # `caught` (1 when DMMS reported anything).
@@ -127,6 +128,11 @@ while IFS='|' read -r id source flags label expect_api expect_fill expect_preloa
     dmms_cell "$expect_preload" "$reported" preload
     caught_preload=$((caught_preload + caught)); row="$row | $cell"
 
+    DMMS_FILL_FREE=1 DMMS_ABORT=1 LD_PRELOAD="$preload" run "$build/$id-libc"
+    reported=$(grep "^dmms: DMMS_E_" "$build/err" | statuses)
+    dmms_cell "$expect_fill" "$reported" preload+fill
+    caught_preload_fill=$((caught_preload_fill + caught)); row="$row | $cell"
+
     run "$build/$id-libc"
     message=$(grep -m1 -E "free\(\)|malloc\(\)|realloc\(\)|double free|corrupted|invalid pointer|munmap_chunk|malloc_consolidate" "$build/err" | sed 's/^\*\*\* //; s/ \*\*\*$//; s/: terminated$//')
     if [ -n "$message" ] || [ "$signal" = ABRT ]; then
@@ -141,12 +147,12 @@ while IFS='|' read -r id source flags label expect_api expect_fill expect_preloa
 $row |"
 done <<< "$cases"
 
-totals="| **caught** | **$caught_api / $total** | **$caught_fill / $total** | **$caught_preload / $total** | **$caught_glibc / $total** |"
+totals="| **caught** | **$caught_api / $total** | **$caught_fill / $total** | **$caught_preload / $total** | **$caught_preload_fill / $total** | **$caught_glibc / $total** |"
 table="$table
 $totals"
 printf '%s\n' "$table" > "$build/scorecard.md"
 printf '%s\n\n' "$table"
-echo "misuse-scorecard: caught of $total: DMMS API $caught_api, DMMS API + FILL_FREE $caught_fill, DMMS preload $caught_preload, glibc $caught_glibc"
+echo "misuse-scorecard: caught of $total: DMMS API $caught_api, DMMS API + FILL_FREE $caught_fill, DMMS preload $caught_preload, DMMS preload + FILL_FREE $caught_preload_fill, glibc $caught_glibc"
 [ -n "$wrong_list" ] && echo "misuse-scorecard: caught with another status than documented:$wrong_list"
 
 if [ "${MISUSE_DOCS:-0}" = 1 ]; then

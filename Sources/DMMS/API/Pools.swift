@@ -72,8 +72,8 @@ public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
 @_cdecl("dmms_pool_destroy")
 public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
     guard let handle = handle, let pool = livePool(handle) else { return DMMSStatus.notOwned }
-    if pool == builtinDefaultPool {
-        reportUnattached(DMMSStatus.invalidArgument, detail: "the built-in default pool is never destroyed")
+    if pool.pointee.growsFromOS {           // the built-in default pool or one of its arenas
+        reportUnattached(DMMSStatus.invalidArgument, detail: "built-in pools (the default pool, its arenas) are never destroyed")
         return DMMSStatus.invalidArgument
     }
     let live = pool.locked { $0.liveBufferCount }

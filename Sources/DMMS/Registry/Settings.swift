@@ -39,6 +39,10 @@ struct Settings {
             if matches(text, "0") { settings.config.flags &= ~UInt32(DMMS_F_TRACK_OWNER) }
             else if !matches(text, "1") { complain("DMMS_TRACK", text) }
         }
+        if let text = Platform.environment("DMMS_FILL_FREE") {
+            if matches(text, "1") { settings.config.flags |= UInt32(DMMS_F_FILL_FREE) }
+            else if !matches(text, "0") { complain("DMMS_FILL_FREE", text) }
+        }
         if let text = Platform.environment("DMMS_ABORT") {
             if matches(text, "1") { settings.config.flags |= UInt32(DMMS_F_ABORT_ON_ERROR) }
             else if !matches(text, "0") { complain("DMMS_ABORT", text) }

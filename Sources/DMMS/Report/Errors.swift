@@ -134,7 +134,11 @@ enum ErrorReport {
     }
 
     static func describe(_ error: ErrorRecord, into line: inout TextLine) {
-        if error.status == DMMSStatus.invalidArgument || (error.pointer == 0 && error.status != DMMSStatus.noMemory) {
+        // Errors about a call rather than a buffer or a request (bad
+        // arguments, memory a pool could not take) say what was wrong.
+        let aboutTheCall = error.status == DMMSStatus.invalidArgument
+            || (error.status == DMMSStatus.noMemory ? error.detail != nil : error.pointer == 0)
+        if aboutTheCall {
             if let detail = error.detail { line.append(detail) } else { line.append("invalid argument") }
             if error.pointer != 0 {
                 line.append(" (")
