@@ -165,15 +165,19 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  *   DMMS_E_CORRUPT       the buffer's owner record fails its checksum: the
  *                        buffer is quarantined (never reused) and no longer
  *                        counts as live
- *   DMMS_E_OVERRUN       a guard byte was written: reported with the offset of
- *                        the first damaged byte; the buffer IS freed
+ *   DMMS_E_OVERRUN       a guard byte, or a byte of the block's tail, was
+ *                        written: reported with the offset of the first
+ *                        damaged byte; the buffer IS freed
  * Every status but DMMS_OK and DMMS_E_OVERRUN leaves the buffer and all figures
  * as they were (except the error counters). Time: bounded.
  * What is checked: the guard_bytes after the requested end (so a write of one
- * byte past the end is always caught when guard_bytes >= 1) and the 8-byte
- * owner record after them. A write *before* a buffer's start lands at the end
- * of the block below it; when that block is free, DMMS_F_FILL_FREE reports it
- * as DMMS_E_WRITE_AFTER_FREE (at reuse or dmms_check); otherwise it is not seen. */
+ * byte past the end is always caught when guard_bytes >= 1), the 8-byte owner
+ * record after them and, with DMMS_F_GUARD, the block's last 8 bytes when the
+ * buffer leaves them free (its tail). A write *before* a buffer's start lands
+ * at the end of the block below it: when that block is live, in its tail,
+ * reported as that buffer's DMMS_E_OVERRUN when it is freed or checked; when
+ * it is free, DMMS_F_FILL_FREE reports it as DMMS_E_WRITE_AFTER_FREE (at reuse
+ * or dmms_check); otherwise it is not seen. */
 dmms_status_t dmms_pool_free(dmms_pool_t *pool, void *ptr);
 
 /* Bytes usable in a live DMMS buffer (its requested size); 0 for anything

@@ -343,6 +343,42 @@ static void bad_memory_and_the_default_pool(dmms_pool_t *p) {
     CHECK_EQ(dmms_check(p), 0);
 }
 
+/* An underflow of a buffer whose neighbour below is live lands in that
+ * neighbour's block tail: seen by dmms_check and reported when the neighbour
+ * is freed, as its overrun at the damaged byte's offset. Every length 1..8. */
+static void underflow_into_a_live_block(void) {
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.name = "catalogue";
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
+    CHECK(p != NULL);
+    for (size_t bytes = 1; bytes <= 8; bytes++) {
+        char *held[8];
+        char *below = NULL, *above = NULL;
+        for (int i = 0; i < 8; i++) held[i] = dmms_pool_alloc(p, 24);       /* 24 + 16 -> 64-byte blocks */
+        for (int i = 0; i < 8 && !above; i++)
+            for (int j = 0; j < 8; j++)
+                if (held[j] == held[i] + 64) { below = held[i]; above = held[j]; break; }
+        CHECK(above != NULL);
+        if (above == NULL) break;
+        memset(above - bytes, 'U', bytes);
+        reset();
+        CHECK_EQ(dmms_pool_free(p, above), DMMS_OK);           /* its own guard is intact */
+        CHECK_EQ(rec.count, 0);
+        CHECK_EQ(dmms_check(p), 1);                            /* the damage, seen while below lives */
+        reset();
+        CHECK_EQ(dmms_pool_free(p, below), DMMS_E_OVERRUN);
+        CHECK_EQ(rec.count, 1);
+        CHECK(rec.last.ptr == below);
+        CHECK_EQ(rec.last.offset, 64 - bytes);
+        CHECK_EQ(rec.last.owner, my_task());                   /* the record is intact */
+        CHECK(strstr(rec.message, "underflow of the buffer above") != NULL);
+        CHECK_EQ(dmms_check(p), 0);
+        for (int i = 0; i < 8; i++) if (held[i] != below && held[i] != above) dmms_pool_free(p, held[i]);
+    }
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+}
+
 static void write_after_free(void) {
     dmms_config_t c;
     dmms_config_init(&c);
@@ -425,6 +461,7 @@ int main(void) {
     write_after_free();
     damaged_links_of_a_large_block();
     bad_memory_and_the_default_pool(p);
+    underflow_into_a_live_block();
 
     dmms_stats_t s = stats(p);
     CHECK_EQ(s.blocks_alloc, 0);

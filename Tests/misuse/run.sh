@@ -40,7 +40,7 @@ overflow_32|overflow.c|-DBYTES=32|overflow, 32 bytes, then free|OVERRUN|OVERRUN|
 underflow_1|underflow.c|-DBYTES=1|underflow, 1 byte (block below free), then free|-|WRITE_AFTER_FREE|-
 underflow_8|underflow.c|-DBYTES=8|underflow, 8 bytes (block below free), then free|-|WRITE_AFTER_FREE|-
 underflow_32|underflow.c|-DBYTES=32|underflow, 32 bytes (block below free), then free|-|WRITE_AFTER_FREE|-
-underflow_live|underflow_live.c||underflow, 8 bytes (block below live), then free|-|-|-
+underflow_live|underflow_live.c||underflow, 8 bytes (block below live), then free|OVERRUN|OVERRUN|OVERRUN
 waf_alloc|write_after_free.c|-DOFFSET=0 -DTHEN=1|write after free (first field), then allocate again|CORRUPT|CORRUPT|-
 waf_free_other|write_after_free.c|-DOFFSET=0 -DTHEN=2|write after free (first field), then free another|CORRUPT|CORRUPT|-
 waf_body_alloc|write_after_free.c|-DOFFSET=40 -DTHEN=1|write after free (offset 40), then allocate again|-|WRITE_AFTER_FREE|-

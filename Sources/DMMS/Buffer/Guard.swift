@@ -1,7 +1,14 @@
 // Guard.swift — the bytes right after a buffer's requested end (DMMS_F_GUARD),
-// and the fill of freed blocks (DMMS_F_FILL_FREE).
+// the tail of its block, and the fill of freed blocks (DMMS_F_FILL_FREE).
 //
-//   [ user data ... requested ][ guard: guard_bytes ][ slack ][ owner record ]
+//   [ user data ... requested ][ guard ][ owner record ][ slack ... ][ tail ]
+//                                                                     ^ block end - 8
+//
+// The tail: when the slack leaves room, the block's last 8 bytes hold the
+// guard's pattern too. They are what an underflow of the buffer in the block
+// above overwrites (its first bytes follow them), so such an underflow is
+// caught when this buffer is freed or checked — the one place DMMS can see
+// it, as a buffer has no bytes of its own in front of it.
 //
 // The guard pattern is keyed by the buffer's address and the pool's secret,
 // so a program that copies one buffer's tail over another is still caught.
@@ -19,9 +26,21 @@ extension PoolState {
         (secret ^ UInt64(block) &* 0x9E37_79B9_7F4A_7C15) | 0x0101_0101_0101_0101
     }
 
+    /// Where the tail pattern goes in a block of `order` holding `requested`
+    /// bytes, or nil when guard and record leave no 8 bytes for it.
     @inline(__always)
-    mutating func writeGuard(block: UInt, requested: UInt) {
+    mutating func tailAddress(block: UInt, requested: UInt, order: Int) -> UnsafeMutableRawPointer? {
+        let end = block &+ blockSize(order)
+        guard requested &+ guardSpan &+ recordSpan &+ 8 <= blockSize(order) else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: end &- 8)
+    }
+
+    @inline(__always)
+    mutating func writeGuard(block: UInt, requested: UInt, order: Int) {
         let pattern = guardPattern(block)
+        if let tail = tailAddress(block: block, requested: requested, order: order) {
+            tail.storeBytes(of: pattern.littleEndian, as: UInt64.self)
+        }
         let p = UnsafeMutableRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         if guardSpan == 8 {   // the default: one store
             p.storeBytes(of: pattern.littleEndian, as: UInt64.self)
@@ -39,10 +58,27 @@ extension PoolState {
         }
     }
 
-    /// Offset from the buffer start of the first damaged guard byte, or nil.
+    /// Offset from the buffer start of the first damaged byte of its guard,
+    /// else of its block's tail; nil when both are intact.
     @inline(__always)
-    mutating func damagedGuard(block: UInt, requested: UInt) -> UInt? {
+    mutating func damagedGuard(block: UInt, requested: UInt, order: Int) -> UInt? {
         let pattern = guardPattern(block)
+        if let offset = damagedGuardBytes(block: block, requested: requested, pattern: pattern) { return offset }
+        guard let tail = tailAddress(block: block, requested: requested, order: order) else { return nil }
+        let word = UInt64(littleEndian: tail.load(as: UInt64.self))
+        if word == pattern { return nil }
+        let first = UInt((word ^ pattern).trailingZeroBitCount / 8)    // little-endian: lowest address first
+        return UInt(bitPattern: tail) &- block &+ first
+    }
+
+    /// What a damaged byte at `offset` (from damagedGuard) says, for the report.
+    mutating func damageDetail(at offset: UInt, requested: UInt) -> StaticString? {
+        offset >= requested &+ guardSpan &+ recordSpan
+            ? "its block's last 8 bytes changed: an underflow of the buffer above, or a write past the guard" : nil
+    }
+
+    @inline(__always)
+    private mutating func damagedGuardBytes(block: UInt, requested: UInt, pattern: UInt64) -> UInt? {
         let p = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         if guardSpan == 8 && p.loadUnaligned(as: UInt64.self) == pattern.littleEndian { return nil }   // the default, intact
         let count = Int(guardBytes)

@@ -66,7 +66,7 @@ extension PoolState {
     /// Writes the guard and the owner record of a buffer just allocated.
     @inline(__always)
     private mutating func dress(_ block: UInt, order: Int, requested: UInt, site: CallSite) {
-        if guarded { writeGuard(block: block, requested: requested) }
+        if guarded { writeGuard(block: block, requested: requested, order: order) }
         if tracksOwners {
             let owner = ownerIndex(task: Platform.taskId(), site: site)
             writeOwnerRecord(OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: sequence), owner: owner),
@@ -120,11 +120,12 @@ extension PoolState {
             record = readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack)
             if record == nil && !guarded { return corrupted(buffer) }
         }
-        if guarded, let offset = damagedGuard(block: block.address, requested: buffer.requested) {
+        if guarded, let offset = damagedGuard(block: block.address, requested: buffer.requested, order: block.order) {
             // An overrun long enough to reach the owner record damages it too;
             // the overrun is the cause, so that is what is reported.
             var error = errorRecord(DMMSStatus.overrun, buffer, record)
             error.offset = UInt64(offset)
+            error.detail = damageDetail(at: offset, requested: buffer.requested)
             counters.overruns &+= 1
             recordError(error)
             return DMMSStatus.overrun

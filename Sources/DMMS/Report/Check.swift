@@ -41,9 +41,10 @@ extension PoolState {
                         recordOK = false
                     }
                 }
-                if guarded, let offset = damagedGuard(block: block.address, requested: wanted) {
+                if guarded, let offset = damagedGuard(block: block.address, requested: wanted, order: block.order) {
                     error.status = DMMSStatus.overrun
                     error.offset = UInt64(offset)
+                    error.detail = damageDetail(at: offset, requested: wanted)
                     problem(error)
                 } else if !recordOK {
                     error.status = DMMSStatus.corrupt

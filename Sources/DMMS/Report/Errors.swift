@@ -185,6 +185,11 @@ enum ErrorReport {
         case DMMSStatus.overrun:
             line.append(" written past its end: first damaged byte at offset ")
             line.append(error.offset)
+            if let detail = error.detail {
+                line.append(" (")
+                line.append(detail)
+                line.append(")")
+            }
         case DMMSStatus.writeAfterFree:
             line.append(" written after free: first damaged byte at offset ")
             line.append(error.offset)
