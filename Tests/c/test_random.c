@@ -4,8 +4,10 @@
  * aligned), frees and reallocs in random order, driven into exhaustion now
  * and then. After every operation the model and the pool must agree: no two
  * live buffers overlap (each holds its own pattern, verified before it is
- * freed or resized), and the counters of dmms_stats match the model exactly.
- * dmms_check runs every few thousand operations. A failed request must be
+ * freed or resized), and the counters of dmms_stats match the model exactly
+ * (compared after every operation on the small pool, every 997 on the large
+ * ones); dmms_check runs after every operation on the small pool, every few
+ * thousand on the large ones. A failed request must be
  * one no pool could meet: no free block of its size is left after the joins.
  * When everything is freed the pool must be its original top blocks again.
  * Bounded work: no call joins or splits more than twice per block size (the
@@ -41,9 +43,12 @@ static unsigned long errors_other;
 static uint64_t worst_steps;            /* most splits + merges in one call */
 static uint64_t steps_before;
 
+static int invalid_expected;           /* an alignment beyond the largest block */
 static void quiet_handler(const dmms_error_t *e, void *arg) {
     (void)arg;
-    if (e->status != DMMS_E_NO_MEMORY) {
+    if (e->status == DMMS_E_INVALID_ARG && invalid_expected) {
+        invalid_expected = 0;
+    } else if (e->status != DMMS_E_NO_MEMORY) {
         errors_other++;
         fprintf(stderr, "unexpected: %s\n", e->message);
     }
@@ -170,6 +175,7 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
     live_count = 0;
     dmms_stats_t initial;
     dmms_stats(p, &initial);
+    const uint64_t largest = initial.orders[initial.order_count - 1].block_size;
     unsigned long failures_seen = 0;
     steps_before = steps(p);
     demand_joins_before = dmms_demand_joins(p);
@@ -219,10 +225,13 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
             size_t size = random_size(big_phase);
             size_t alignment = 0;
             unsigned char *q;
+            int refused = 0;            /* an alignment beyond the largest block: not a request */
             if (r < 56) {
                 alignment = (size_t)16 << rng_below(9);
+                refused = invalid_expected = alignment > largest;
                 q = dmms_pool_aligned_alloc(p, alignment, size);
                 if (q) CHECK(((uintptr_t)q & (alignment - 1)) == 0);
+                if (refused) CHECK(q == NULL && !invalid_expected);
             } else if (r < 62) {
                 size_t count = 1 + rng_below(4), each = size / 4 + 1;
                 q = dmms_pool_calloc(p, count, each);
@@ -233,7 +242,9 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
                 q = dmms_pool_alloc(p, size);
             }
             int order = order_of(c, size, alignment);
-            if (q == NULL) {
+            if (refused) {
+                /* nothing counted */
+            } else if (q == NULL) {
                 count_failure(p, order);
                 failures_seen++;
             } else {
@@ -245,7 +256,7 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
             }
         }
         count_steps(p);
-        if (op % 997 == 0) compare(p, "during the run");
+        if (op % 997 == 0 || check_every == 1) compare(p, "during the run");   /* small pools: every op */
         if (op % check_every == 0) CHECK_EQ(dmms_check(p), 0);
     }
     compare(p, "at the end");
@@ -331,6 +342,17 @@ int main(int argc, char **argv) {
         total_failures += run(label, p, &c, 150000 * scale, 1);
         CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
         total_ops += 150000 * scale;
+
+        /* The smallest pool there is: one min block and its metadata. */
+        static unsigned char smallest[8192] __attribute__((aligned(64)));
+        dmms_config_init(&c);
+        c.coalesce = policies[i];
+        p = dmms_pool_create(smallest, c.min_block + dmms_pool_overhead(c.min_block, &c), &c);
+        CHECK(p != NULL);
+        snprintf(label, sizeof label, "%s, one min block", names[i]);
+        total_failures += run(label, p, &c, 20000 * scale, 1);
+        CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+        total_ops += 20000 * scale;
     }
     printf("  %ld operations, %lu failed requests (each checked against the free blocks), "
            "%lu lazy frees checked against the slack rule\n", total_ops, total_failures, slack_rule_frees);
