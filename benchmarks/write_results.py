@@ -550,7 +550,9 @@ class Report:
         self.say(f"Each thread runs its own W2 loop (sizes A, {live:,} buffers of its own) on the shared pool or heap; "
                  f"pairs per second of wall time, the best of {rounds} processes per case (interleaved; the "
                  "median in parentheses). The machine has 2 cores: 2.0× is perfect scaling, and any other load "
-                 "on it hurts the two-thread runs most.")
+                 "on it hurts the two-thread runs most. The DMMS API rows share one pool (one lock); dmms-preload "
+                 "is the malloc replacement, whose second thread finds the default pool busy and moves to an "
+                 "arena of its own.")
         self.say()
         rows = []
         for c in self.all:

@@ -183,6 +183,18 @@ static void bit_flips(dmms_pool_t *p) {
     }
     CHECK_EQ(detected, 64);
 
+    /* Every bit of the block's tail (the last 8 bytes of a 64-byte block
+     * holding 24 bytes): DMMS_E_OVERRUN at that byte, the buffer freed. */
+    detected = 0;
+    for (int bit = 0; bit < 64; bit++) {
+        unsigned char *q = dmms_pool_alloc(p, 24);
+        q[56 + bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        reset();
+        if (dmms_pool_free(p, q) == DMMS_E_OVERRUN && rec.count == 1 && rec.last.offset == 56 + (size_t)bit / 8) detected++;
+        CHECK_EQ(dmms_check(p), 0);
+    }
+    CHECK_EQ(detected, 64);
+
     /* Every bit of a free block's links: found by dmms_check, and by the
      * allocation that would reuse the block, which quarantines it instead. */
     detected = 0;

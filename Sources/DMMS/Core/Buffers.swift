@@ -259,6 +259,7 @@ extension PoolState {
                 markAllocated(block.address, order: block.order, slack: buffer.slack, in: block.region)
                 return false
             }
+            verifyFill(buddy, order: k)
             clearTag(at: buddy, in: block.region)
             orders[at: k].blocks &-= 2
             orders[at: k &+ 1].blocks &+= 1

@@ -37,16 +37,24 @@ extension PoolState {
             let state: BlockState = lazyMask & (UInt64(1) &<< UInt64(from)) != 0 ? .lazyFree : .globalFree
             let block = popFree(order: from, state: state)
             if block == 0 { continue }  // every node of that list was damaged; look again
-            if fillsFree, let offset = damagedFill(block, order: from) {
-                counters.writeAfterFrees &+= 1
-                recordError(ErrorRecord(status: DMMSStatus.writeAfterFree, pointer: block,
-                                        blockSize: UInt64(blockSize(from)), offset: UInt64(offset)))
-                fillFree(block, order: from)   // reported once: the halves split off stay clean
-            }
+            verifyFill(block, order: from)
             let region = regionIndex(of: block)
             if from > order { split(block, from: from, to: order, region: region) }
             return (block, region)
         }
+    }
+
+    /// With DMMS_F_FILL_FREE, a free block leaving the free lists (handed out,
+    /// or absorbed by a buffer growing in place) must still hold the fill:
+    /// damage is reported, then the fill restored, so it is reported once
+    /// (the halves split off stay clean).
+    @inline(__always)
+    mutating func verifyFill(_ block: UInt, order: Int) {
+        guard fillsFree, let offset = damagedFill(block, order: order) else { return }
+        counters.writeAfterFrees &+= 1
+        recordError(ErrorRecord(status: DMMSStatus.writeAfterFree, pointer: block,
+                                blockSize: UInt64(blockSize(order)), offset: UInt64(offset)))
+        fillFree(block, order: order)
     }
 
     /// [ ------- from ------- ] => [ to ][ to ][ -- from-1 -- ]... upper halves freed globally.

@@ -162,9 +162,13 @@ enum ErrorReport {
             line.append(error.caller)
             return
         }
-        line.append("buffer ")
+        line.append(error.status == DMMSStatus.writeAfterFree ? "free block " : "buffer ")
         line.appendHex(UInt64(error.pointer))
-        if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock {
+        if error.status == DMMSStatus.writeAfterFree {
+            line.append(" (")
+            line.append(error.blockSize)
+            line.append(" bytes)")
+        } else if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock {
             if error.blockSize != 0 {
                 line.append(" (in a block of ")
                 line.append(error.blockSize)
