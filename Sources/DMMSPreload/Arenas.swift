@@ -49,6 +49,18 @@ enum Arenas {
         return mine
     }
 
+    /// The pool holding `address`: the thread's own arena first — a thread
+    /// mostly frees its own buffers, and this way it reads no other pool's
+    /// header, which other threads keep writing — then every pool.
+    @inline(__always)
+    static func pool(holding address: UInt) -> Pool? {
+        if let mine = dmms_platform_arena_slot()!.pointee {
+            let pool = mine.assumingMemoryBound(to: PoolState.self)
+            if pool.pointee.holds(address) { return pool }
+        }
+        return Registry.pool(holding: address)
+    }
+
     /// Calls `body` with every pool the malloc replacement has used: the
     /// default pool and, when it is the built-in one, its arenas.
     static func forEach(_ body: (Pool) -> Void) {

@@ -49,7 +49,7 @@ public func interposeRealloc(_ memory: UnsafeMutableRawPointer?, _ size: UInt, _
         return nil
     }
     let address = UInt(bitPattern: memory)
-    guard let pool = Registry.pool(holding: address) else {
+    guard let pool = Arenas.pool(holding: address) else {
         reportUnattached(DMMSStatus.notOwned, pointer: address, detail: "realloc of a pointer in no pool")
         Platform.setErrno(noMemory: true)
         return nil
@@ -116,7 +116,7 @@ public func interposePosixMemalign(_ out: UnsafeMutablePointer<UnsafeMutableRawP
 public func interposeFree(_ memory: UnsafeMutableRawPointer?) {
     guard let memory = memory else { return }
     let address = UInt(bitPattern: memory)
-    guard let pool = Registry.pool(holding: address) else {
+    guard let pool = Arenas.pool(holding: address) else {
         reportUnattached(DMMSStatus.notOwned, pointer: address, detail: "free of a pointer in no pool")
         return
     }
