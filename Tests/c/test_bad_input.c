@@ -195,6 +195,17 @@ static void bit_flips(dmms_pool_t *p) {
     }
     CHECK_EQ(detected, 64);
 
+    /* Record and tail both damaged, the guard intact: the record decides
+     * (CORRUPT, quarantined), as it would without a tail. */
+    {
+        unsigned char *q = dmms_pool_alloc(p, 24);
+        memset(q + 24 + 8, 0x77, 64 - 24 - 8);          /* record, slack, tail */
+        reset();
+        CHECK_EQ(dmms_pool_free(p, q), DMMS_E_CORRUPT);
+        CHECK_EQ(rec.count, 1);
+        CHECK_EQ(dmms_check(p), 0);
+    }
+
     /* Every bit of a free block's links: found by dmms_check, and by the
      * allocation that would reuse the block, which quarantines it instead. */
     detected = 0;

@@ -58,27 +58,25 @@ extension PoolState {
         }
     }
 
-    /// Offset from the buffer start of the first damaged byte of its guard,
-    /// else of its block's tail; nil when both are intact.
+    /// Offset from the buffer start of the first damaged byte of its block's
+    /// tail, or nil (intact, or no tail).
     @inline(__always)
-    mutating func damagedGuard(block: UInt, requested: UInt, order: Int) -> UInt? {
-        let pattern = guardPattern(block)
-        if let offset = damagedGuardBytes(block: block, requested: requested, pattern: pattern) { return offset }
+    mutating func damagedTail(block: UInt, requested: UInt, order: Int) -> UInt? {
         guard let tail = tailAddress(block: block, requested: requested, order: order) else { return nil }
+        let pattern = guardPattern(block)
         let word = UInt64(littleEndian: tail.load(as: UInt64.self))
         if word == pattern { return nil }
         let first = UInt((word ^ pattern).trailingZeroBitCount / 8)    // little-endian: lowest address first
         return UInt(bitPattern: tail) &- block &+ first
     }
 
-    /// What a damaged byte at `offset` (from damagedGuard) says, for the report.
-    mutating func damageDetail(at offset: UInt, requested: UInt) -> StaticString? {
-        offset >= requested &+ guardSpan &+ recordSpan
-            ? "its block's last 8 bytes changed: an underflow of the buffer above, or a write past the guard" : nil
-    }
+    /// What a damaged tail says, for the report.
+    static var tailDamage: StaticString { "its block's last 8 bytes changed: an underflow of the buffer above, or a write past the guard" }
 
+    /// Offset from the buffer start of the first damaged guard byte, or nil.
     @inline(__always)
-    private mutating func damagedGuardBytes(block: UInt, requested: UInt, pattern: UInt64) -> UInt? {
+    mutating func damagedGuard(block: UInt, requested: UInt) -> UInt? {
+        let pattern = guardPattern(block)
         let p = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         if guardSpan == 8 && p.loadUnaligned(as: UInt64.self) == pattern.littleEndian { return nil }   // the default, intact
         let count = Int(guardBytes)

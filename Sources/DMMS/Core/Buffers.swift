@@ -120,18 +120,26 @@ extension PoolState {
             record = readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack)
             if record == nil && !guarded { return corrupted(buffer) }
         }
-        if guarded, let offset = damagedGuard(block: block.address, requested: buffer.requested, order: block.order) {
+        if guarded, let offset = damagedGuard(block: block.address, requested: buffer.requested) {
             // An overrun long enough to reach the owner record damages it too;
             // the overrun is the cause, so that is what is reported.
-            var error = errorRecord(DMMSStatus.overrun, buffer, record)
-            error.offset = UInt64(offset)
-            error.detail = damageDetail(at: offset, requested: buffer.requested)
-            counters.overruns &+= 1
-            recordError(error)
-            return DMMSStatus.overrun
+            return overrun(buffer, record, at: offset, detail: nil)
         }
         if tracksOwners && record == nil { return corrupted(buffer) }
+        // The tail last: damage there comes from outside this buffer.
+        if guarded, let offset = damagedTail(block: block.address, requested: buffer.requested, order: block.order) {
+            return overrun(buffer, record, at: offset, detail: PoolState.tailDamage)
+        }
         return DMMSStatus.ok
+    }
+
+    private mutating func overrun(_ buffer: LiveBuffer, _ record: OwnerRecord?, at offset: UInt, detail: StaticString?) -> dmms_status_t {
+        var error = errorRecord(DMMSStatus.overrun, buffer, record)
+        error.offset = UInt64(offset)
+        error.detail = detail
+        counters.overruns &+= 1
+        recordError(error)
+        return DMMSStatus.overrun
     }
 
     private mutating func corrupted(_ buffer: LiveBuffer) -> dmms_status_t {

@@ -41,13 +41,17 @@ extension PoolState {
                         recordOK = false
                     }
                 }
-                if guarded, let offset = damagedGuard(block: block.address, requested: wanted, order: block.order) {
+                if guarded, let offset = damagedGuard(block: block.address, requested: wanted) {
                     error.status = DMMSStatus.overrun
                     error.offset = UInt64(offset)
-                    error.detail = damageDetail(at: offset, requested: wanted)
                     problem(error)
                 } else if !recordOK {
                     error.status = DMMSStatus.corrupt
+                    problem(error)
+                } else if guarded, let offset = damagedTail(block: block.address, requested: wanted, order: block.order) {
+                    error.status = DMMSStatus.overrun
+                    error.offset = UInt64(offset)
+                    error.detail = PoolState.tailDamage
                     problem(error)
                 }
             case .globalFree, .lazyFree:
