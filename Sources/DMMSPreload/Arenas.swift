@@ -22,27 +22,28 @@ enum Arenas {
             if home.pointee.threadSafe { Platform.lock(UnsafeMutableRawPointer(home)) }
             return home
         }
-        let slot = dmms_platform_arena_slot()!
-        let mine = slot.pointee.map { $0.assumingMemoryBound(to: PoolState.self) } ?? home
+        let mine = threadArena ?? home
         if Platform.tryLock(UnsafeMutableRawPointer(mine)) { return mine }
-        return move(from: mine, slot: slot, home: home)
+        return move(from: mine, home: home)
+    }
+
+    /// The arena this thread moved to, if it ever moved (TLS).
+    @inline(__always)
+    private static var threadArena: Pool? {
+        get { dmms_platform_arena_slot()!.pointee.map { $0.assumingMemoryBound(to: PoolState.self) } }
+        set { dmms_platform_arena_slot()!.pointee = newValue.map { UnsafeMutableRawPointer($0) } }
     }
 
     /// The thread's arena is busy: the first free arena, else a new one,
     /// else (all taken, none to add) wait for its own.
-    private static func move(from mine: Pool, slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>, home: Pool) -> Pool {
-        var candidate: Pool? = home
-        while let pool = candidate {
-            if pool != mine, Platform.tryLock(UnsafeMutableRawPointer(pool)) {
-                slot.pointee = UnsafeMutableRawPointer(pool)
-                return pool
-            }
-            candidate = pool.pointee.nextArena
-            Platform.acquireFence()
+    private static func move(from mine: Pool, home: Pool) -> Pool {
+        if let idle = Registry.firstArena(from: home, where: { $0 != mine && Platform.tryLock(UnsafeMutableRawPointer($0)) }) {
+            threadArena = idle
+            return idle
         }
         if let fresh = Registry.addArena() {
             Platform.lock(UnsafeMutableRawPointer(fresh))
-            slot.pointee = UnsafeMutableRawPointer(fresh)
+            threadArena = fresh
             return fresh
         }
         Platform.lock(UnsafeMutableRawPointer(mine))
@@ -54,10 +55,7 @@ enum Arenas {
     /// header, which other threads keep writing — then every pool.
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {
-        if let mine = dmms_platform_arena_slot()!.pointee {
-            let pool = mine.assumingMemoryBound(to: PoolState.self)
-            if pool.pointee.holds(address) { return pool }
-        }
+        if let mine = threadArena, mine.pointee.holds(address) { return mine }
         return Registry.pool(holding: address)
     }
 
@@ -65,13 +63,13 @@ enum Arenas {
     /// default pool and, when it is the built-in one, its arenas.
     static func forEach(_ body: (Pool) -> Void) {
         guard let home = Registry.defaultPool() else { return }
-        body(home)
-        if home != builtinDefaultPool { return }
-        var arena = home.pointee.nextArena
-        while let pool = arena {
-            Platform.acquireFence()
+        if home != builtinDefaultPool {
+            body(home)
+            return
+        }
+        _ = Registry.firstArena(from: home) { pool in
             body(pool)
-            arena = pool.pointee.nextArena
+            return false
         }
     }
 }

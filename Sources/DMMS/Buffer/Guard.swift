@@ -30,9 +30,9 @@ extension PoolState {
     /// bytes, or nil when guard and record leave no 8 bytes for it.
     @inline(__always)
     mutating func tailAddress(block: UInt, requested: UInt, order: Int) -> UnsafeMutableRawPointer? {
-        let end = block &+ blockSize(order)
-        guard requested &+ guardSpan &+ recordSpan &+ 8 <= blockSize(order) else { return nil }
-        return UnsafeMutableRawPointer(bitPattern: end &- 8)
+        let size = blockSize(order)
+        guard requested &+ guardSpan &+ recordSpan &+ 8 <= size else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: block &+ size &- 8)
     }
 
     @inline(__always)

@@ -115,31 +115,34 @@ extension PoolState {
     /// quarantined: it is no longer live).
     mutating func inspect(_ buffer: LiveBuffer) -> dmms_status_t {
         let block = buffer.block
-        var record: OwnerRecord? = nil
-        if tracksOwners {
-            record = readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack)
-            if record == nil && !guarded { return corrupted(buffer) }
+        let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
+        guard let found = damage(of: block, requested: buffer.requested, recordOK: !tracksOwners || record != nil) else {
+            return DMMSStatus.ok
         }
-        if guarded, let offset = damagedGuard(block: block.address, requested: buffer.requested) {
-            // An overrun long enough to reach the owner record damages it too;
-            // the overrun is the cause, so that is what is reported.
-            return overrun(buffer, record, at: offset, detail: nil)
-        }
-        if tracksOwners && record == nil { return corrupted(buffer) }
-        // The tail last: damage there comes from outside this buffer.
-        if guarded, let offset = damagedTail(block: block.address, requested: buffer.requested, order: block.order) {
-            return overrun(buffer, record, at: offset, detail: PoolState.tailDamage)
-        }
-        return DMMSStatus.ok
-    }
-
-    private mutating func overrun(_ buffer: LiveBuffer, _ record: OwnerRecord?, at offset: UInt, detail: StaticString?) -> dmms_status_t {
+        if found.status == DMMSStatus.corrupt { return corrupted(buffer) }
         var error = errorRecord(DMMSStatus.overrun, buffer, record)
-        error.offset = UInt64(offset)
-        error.detail = detail
+        error.offset = UInt64(found.offset)
+        error.detail = found.detail
         counters.overruns &+= 1
         recordError(error)
         return DMMSStatus.overrun
+    }
+
+    /// What is wrong with a live buffer (free and dmms_check ask), in the
+    /// order that names the cause: its guard (an overrun long enough to reach
+    /// the owner record damages that too), then its owner record, then its
+    /// block's tail (damage from outside the buffer). nil when all is intact.
+    @inline(__always)
+    mutating func damage(of block: Block, requested: UInt, recordOK: Bool)
+        -> (status: dmms_status_t, offset: UInt, detail: StaticString?)? {
+        if guarded, let offset = damagedGuard(block: block.address, requested: requested) {
+            return (DMMSStatus.overrun, offset, nil)
+        }
+        if !recordOK { return (DMMSStatus.corrupt, 0, nil) }
+        if guarded, let offset = damagedTail(block: block.address, requested: requested, order: block.order) {
+            return (DMMSStatus.overrun, offset, PoolState.tailDamage)
+        }
+        return nil
     }
 
     private mutating func corrupted(_ buffer: LiveBuffer) -> dmms_status_t {

@@ -154,7 +154,9 @@ struct PoolState {
     var nextPool: UnsafeMutablePointer<PoolState>? = nil
     /// Next built-in pool (arena) of the malloc replacement; see Registry.
     var nextArena: UnsafeMutablePointer<PoolState>? = nil
-    /// The default pool grows by mapping regions when a request fails.
+    /// Built-in pools (the default pool, its arenas) grow by mapping regions
+    /// when a request fails; only they do, so this also marks them as never
+    /// destroyed.
     var growsFromOS: Bool = false
 
     @inline(__always) var threadSafe: Bool { flags & UInt32(DMMS_F_THREAD_SAFE) != 0 }

@@ -15,10 +15,10 @@ nonisolated(unsafe) var installedDefaultPool: Pool? = nil
 nonisolated(unsafe) var builtinDefaultPool: Pool? = nil
 /// installedDefaultPool ?? builtinDefaultPool, kept in one word for the hot path.
 nonisolated(unsafe) var currentDefaultPool: Pool? = nil
-/// The malloc replacement's arenas after the built-in default pool: more
-/// built-in pools, linked through `nextArena`, added when threads contend for
-/// one. Like the built-in default pool they are never destroyed, so
-/// pool(holding:) searches them without the registry lock.
+/// How many built-in pools there are: the default pool and the malloc
+/// replacement's arenas, more built-in pools linked after it through
+/// `nextArena` (Registry.addArena). None is ever destroyed, so they are
+/// searched without the registry lock (Registry.firstArena).
 nonisolated(unsafe) var arenaCount = 1
 /// Whether the fork handlers are installed (once per process).
 nonisolated(unsafe) var forkHandlersInstalled = false
@@ -175,6 +175,19 @@ enum Registry {
         forkHandlersInstalled = true
     }
 
+    /// The first built-in pool from `start` on (along `nextArena`) that
+    /// passes `test`, or nil. No lock: built-in pools are never destroyed, and
+    /// each is whole before it is linked (addArena's release fence).
+    @inline(__always)
+    static func firstArena(from start: Pool?, where test: (Pool) -> Bool) -> Pool? {
+        var arena = start
+        while let pool = arena {
+            Platform.acquireFence()
+            if test(pool) { return pool }
+            arena = pool.pointee.nextArena
+        }
+        return nil
+    }
 
     /// Calls `body` with every live pool (the registry lock must be held).
     static func forEachPool(_ body: (Pool) -> Void) {
@@ -189,11 +202,8 @@ enum Registry {
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {
         if let pool = currentDefaultPool, pool.pointee.holds(address) { return pool }
-        var arena = builtinDefaultPool?.pointee.nextArena
-        while let pool = arena {                // never destroyed: no lock needed
-            Platform.acquireFence()
-            if pool.pointee.holds(address) { return pool }
-            arena = pool.pointee.nextArena
+        if let arena = firstArena(from: builtinDefaultPool?.pointee.nextArena, where: { $0.pointee.holds(address) }) {
+            return arena
         }
         Platform.globalLock()   // other pools may be created and destroyed meanwhile
         defer { Platform.globalUnlock() }

@@ -41,17 +41,10 @@ extension PoolState {
                         recordOK = false
                     }
                 }
-                if guarded, let offset = damagedGuard(block: block.address, requested: wanted) {
-                    error.status = DMMSStatus.overrun
-                    error.offset = UInt64(offset)
-                    problem(error)
-                } else if !recordOK {
-                    error.status = DMMSStatus.corrupt
-                    problem(error)
-                } else if guarded, let offset = damagedTail(block: block.address, requested: wanted, order: block.order) {
-                    error.status = DMMSStatus.overrun
-                    error.offset = UInt64(offset)
-                    error.detail = PoolState.tailDamage
+                if let found = damage(of: block, requested: wanted, recordOK: recordOK) {
+                    error.status = found.status
+                    error.offset = UInt64(found.offset)
+                    error.detail = found.detail
                     problem(error)
                 }
             case .globalFree, .lazyFree:
