@@ -193,3 +193,96 @@ def test_reports_outside_any_pool_call_still_reach_stderr(capfd):
     assert lib.dmms_free(ctypes.addressof(ctypes.create_string_buffer(64))) == \
         dmms.DMMS_E_NOT_OWNED
     assert "dmms: DMMS_E_NOT_OWNED" in capfd.readouterr().err
+
+
+# ---- integers a C argument cannot hold ---------------------------------------------
+# ctypes passes an int modulo 2^bits of the C type: 2**64 + 10 would reach
+# dmms_pool_alloc as 10. Such a value must be refused before the library sees it.
+BEYOND_SIZE_T = [1 << 64, (1 << 64) + 10, (1 << 64) + (1 << 20), 1 << 100]
+
+
+def _refused(status, call, *args):
+    """`call` raises DMMSError with `status` without reaching the library
+    (nothing it could report: the value cannot be passed to it)."""
+    with pytest.raises(dmms.DMMSError) as caught:
+        call(*args)
+    assert caught.value.status == status
+    assert str(caught.value).startswith(dmms.status_name(status))
+    return caught.value
+
+
+@pytest.mark.parametrize("size", BEYOND_SIZE_T)
+def test_sizes_beyond_size_t_cannot_be_met(pool, size):
+    """As for SIZE_MAX, the largest size_t: DMMS_E_NO_MEMORY, no buffer."""
+    kept = pool.alloc(100)
+    ctypes.memmove(kept, bytes(range(100)), 100)
+    blocks = pool.blocks()
+    expected = _figures(pool)
+    _refused(dmms.DMMS_E_NO_MEMORY, pool.alloc, size)
+    _refused(dmms.DMMS_E_NO_MEMORY, pool.calloc, size, 1)
+    _refused(dmms.DMMS_E_NO_MEMORY, pool.calloc, 1, size)
+    _refused(dmms.DMMS_E_NO_MEMORY, pool.calloc, size, 0)    # no product: an argument C cannot hold
+    _refused(dmms.DMMS_E_NO_MEMORY, pool.aligned_alloc, 64, size)
+    _refused(dmms.DMMS_E_NO_MEMORY, pool.realloc, kept, size)
+    assert pool.blocks() == blocks                           # nothing allocated, nothing moved
+    assert ctypes.string_at(kept, 100) == bytes(range(100))
+    assert _figures(pool) == expected
+    pool.free(kept)
+
+
+@pytest.mark.parametrize("size", [-1, -10, -(1 << 64) + 10])
+def test_negative_sizes_are_refused(pool, size):
+    kept = pool.alloc(10)
+    for call, args in ((pool.alloc, (size,)), (pool.calloc, (size, 1)), (pool.calloc, (1, size)),
+                       (pool.aligned_alloc, (64, size)), (pool.realloc, (kept, size))):
+        with pytest.raises(ValueError, match="(size|count) -[0-9]+ is out of range"):
+            call(*args)
+    assert [block.ptr for block in pool.blocks()] == [kept]
+    pool.free(kept)
+
+
+def test_pointers_beyond_64_bits_are_refused(pool):
+    ptr = pool.alloc(10)
+    for wrong in (ptr + (1 << 64), ptr - (1 << 64), -ptr, -1):
+        with pytest.raises(ValueError, match="ptr"):
+            pool.free(wrong)
+        with pytest.raises(ValueError, match="ptr"):
+            pool.realloc(wrong, 20)
+        with pytest.raises(ValueError, match="ptr"):
+            dmms.usable_size(wrong)
+    assert [block.ptr for block in pool.blocks()] == [ptr]  # still live: never freed
+    assert dmms.usable_size(ptr) == 10
+    pool.free(ptr)
+
+
+@pytest.mark.parametrize("config", [
+    {"guard": 1 << 32}, {"guard": (1 << 32) + 8}, {"guard": -1},
+    {"min_block": (1 << 32) + 32}, {"min_block": -32},
+    {"size": (1 << 64) + (1 << 16)}, {"size": -(1 << 16)},
+])
+def test_config_beyond_its_c_type_is_invalid(config):
+    """As for any configuration the library refuses: DMMS_E_INVALID_ARG."""
+    arguments = {"size": 1 << 16, **config}
+    _refused(dmms.DMMS_E_INVALID_ARG, lambda: dmms.Pool(**arguments))
+
+
+@pytest.mark.parametrize("alignment", [(1 << 64) + 64, 1 << 64, -64])
+def test_alignment_beyond_size_t_is_invalid(pool, alignment):
+    expected = _figures(pool)
+    _refused(dmms.DMMS_E_INVALID_ARG, pool.aligned_alloc, alignment, 10)
+    assert pool.blocks() == [] and _figures(pool) == expected
+
+
+def test_other_integers_beyond_their_c_type_are_refused(pool):
+    with pytest.raises(ValueError, match="level"):
+        pool.show((1 << 32) + 1)                             # int32_t
+    with pytest.raises(ValueError, match="level"):
+        pool.show(-(1 << 31) - 1)
+    with pytest.raises(ValueError, match="since"):
+        pool.leak_report(-1)                                 # uint64_t
+    with pytest.raises(ValueError, match="since"):
+        pool.leak_report(1 << 64)
+    with pytest.raises(ValueError, match="status"):
+        dmms.status_name((1 << 32) + dmms.DMMS_E_OVERRUN)    # int32_t
+    with pytest.raises(TypeError):
+        pool.alloc(10.0)                                     # not an integer at all

@@ -15,6 +15,7 @@ import collections
 import ctypes
 import functools
 import json
+import operator
 import sys
 import threading
 from dataclasses import dataclass, fields
@@ -63,18 +64,65 @@ class ErrorReport:
 class DMMSError(Exception):
     """A DMMS call failed. `status` is the dmms_status_t code, `name` its
     name ("DMMS_E_OVERRUN"), `report` the library's ErrorReport when it made
-    one (it names the buffer, its owner and, for an overrun, the offset)."""
+    one (it names the buffer, its owner and, for an overrun, the offset).
+    `message` stands in for a report when the binding refused the call
+    before the library saw it (an int its C type cannot hold: _c_int)."""
 
-    def __init__(self, status, report=None):
+    def __init__(self, status, report=None, message=None):
         self.status = status
         self.name = status_name(status)
         self.report = report
-        super().__init__(report.message if report is not None else self.name)
+        super().__init__(report.message if report is not None else message or self.name)
 
 
 def status_name(status):
     """dmms_strerror: "DMMS_E_NOT_BLOCK", or "DMMS_E_UNKNOWN"."""
-    return _library().dmms_strerror(status).decode()
+    return _library().dmms_strerror(_c_int(status, ctypes.c_int32, "status")).decode()
+
+
+@functools.cache
+def _c_range(ctype):
+    """(lowest, highest): the ints the C integer type `ctype` holds."""
+    bits = 8 * ctypes.sizeof(ctype)
+    if ctype(-1).value == -1:                        # signed
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def _c_int(value, ctype, what, *, refused=None, too_large=None):
+    """`value` checked to be an int that the C type `ctype` holds; every int
+    the binding passes to the library goes through here (None stays None: a
+    NULL pointer). ctypes passes any other int modulo 2^bits without a word
+    (alloc(2**64 + 10) would get a 10-byte buffer, free(2**64 + p) would free
+    p), so it is refused before the library sees it: with DMMSError of status
+    `too_large` when it is above the range and the caller knows what the
+    library says to the largest value, else of status `refused`, else with
+    ValueError. TypeError for what is not an int at all."""
+    if value is None and ctype is ctypes.c_void_p:
+        return None
+    value = operator.index(value)
+    low, high = _c_range(ctype)
+    if low <= value <= high:
+        return value
+    text = f"{what} {value} is out of range of its C type ({low} to {high})"
+    status = too_large if value > high and too_large is not None else refused
+    if status is None:
+        raise ValueError(text)
+    raise DMMSError(status, message=f"{status_name(status)}: {text}")
+
+
+def _size(value, what="size"):
+    """A byte count for dmms_pool_alloc and the like. One past size_t is
+    refused as SIZE_MAX is (DMMS_E_NO_MEMORY: no pool can meet it); a
+    negative one is a mistake, not a request (ValueError)."""
+    return _c_int(value, ctypes.c_size_t, what, too_large=abi.DMMS_E_NO_MEMORY)
+
+
+def _config(value, ctype, what):
+    """A value the library checks as configuration (the pool's size, min
+    block and guard, an alignment): out of its C type either way, it is
+    refused as the library refuses a bad one (DMMS_E_INVALID_ARG)."""
+    return _c_int(value, ctype, what, refused=abi.DMMS_E_INVALID_ARG)
 
 
 def _failure(status, reports):
@@ -136,7 +184,7 @@ def version():
 
 def usable_size(ptr):
     """dmms_usable_size: the requested size of a live DMMS buffer, else 0."""
-    return _library().dmms_usable_size(ptr)
+    return _library().dmms_usable_size(_c_int(ptr, ctypes.c_void_p, "ptr"))
 
 
 # The call site recorded for a buffer is a `const char *` the library keeps
@@ -224,7 +272,11 @@ class Pool:
 
     Leaving the `with` block destroys the pool, which DMMS refuses (DMMSError
     DMMS_E_BUSY) while buffers are still live. Every method may be called from
-    any thread when the pool is thread safe (the default).
+    any thread when the pool is thread safe (the default). An int that the C
+    type it is passed as cannot hold is refused, never wrapped: a size past
+    size_t cannot be met (DMMSError DMMS_E_NO_MEMORY), a config value or an
+    alignment out of range is invalid (DMMS_E_INVALID_ARG), anything else
+    out of range (a negative size, a pointer past 64 bits) is a ValueError.
     """
 
     def __init__(self, size, *, name="pool", min_block=None, guard=None, coalesce="lazy",
@@ -242,10 +294,12 @@ class Pool:
         config = abi.Config()
         lib.dmms_config_init(ctypes.byref(config))
         config.name = name.encode()  # the library copies it
+        # A struct field wraps an int as an argument does: each is checked.
         if min_block is not None:
-            config.min_block = min_block
+            config.min_block = _config(min_block, ctypes.c_uint32, "min_block")
         if guard is not None:
-            config.guard_bytes = guard
+            config.guard_bytes = _config(guard, ctypes.c_uint32, "guard")
+        size = _config(size, ctypes.c_size_t, "size")
         config.coalesce = abi.COALESCE_NAMES[coalesce]
         for flag, on in ((abi.DMMS_F_GUARD, config.guard_bytes > 0),
                          (abi.DMMS_F_TRACK_OWNER, track),
@@ -314,7 +368,9 @@ class Pool:
         """A buffer of `size` bytes (its address, an int). The Python line
         that called alloc is recorded as its call site, as DMMS_ALLOC does in
         C. Raises DMMSError (DMMS_E_NO_MEMORY) when the request cannot be met."""
+        size = _size(size)
         caller = sys._getframe(1)
+        # f_lineno is a C int in CPython: it always fits the int32_t line.
         ptr, reports = self._call(self._lib.dmms_pool_alloc_at, self.handle, size,
                                   _site_name(caller.f_code.co_filename), caller.f_lineno)
         if not ptr:
@@ -324,7 +380,8 @@ class Pool:
     def calloc(self, count, size):
         """count * size zeroed bytes; DMMSError (DMMS_E_NO_MEMORY) when they
         cannot be had or the product overflows."""
-        ptr, reports = self._call(self._lib.dmms_pool_calloc, self.handle, count, size)
+        ptr, reports = self._call(self._lib.dmms_pool_calloc, self.handle,
+                                  _size(count, "count"), _size(size))
         if not ptr:
             raise _null_failure(reports, abi.DMMS_E_NO_MEMORY)
         return ptr
@@ -333,7 +390,7 @@ class Pool:
         """A buffer aligned to `alignment` (a power of two up to the largest
         block); DMMSError DMMS_E_INVALID_ARG for a bad alignment."""
         ptr, reports = self._call(self._lib.dmms_pool_aligned_alloc, self.handle,
-                                  alignment, size)
+                                  _config(alignment, ctypes.c_size_t, "alignment"), _size(size))
         if not ptr:
             raise _null_failure(reports, abi.DMMS_E_NO_MEMORY)
         return ptr
@@ -344,7 +401,8 @@ class Pool:
         DMMS_E_NO_MEMORY when the request cannot be met (the old buffer is
         untouched and still live), or with the status free() would give when
         ptr is not a live buffer."""
-        new, reports = self._call(self._lib.dmms_pool_realloc, self.handle, ptr, size)
+        new, reports = self._call(self._lib.dmms_pool_realloc, self.handle,
+                                  _c_int(ptr, ctypes.c_void_p, "ptr"), _size(size))
         if not new:
             raise _null_failure(reports, abi.DMMS_E_NO_MEMORY)
         return new
@@ -354,7 +412,8 @@ class Pool:
         dmms_pool_free returned: NOT_OWNED, DOUBLE_FREE, NOT_BLOCK, CORRUPT
         (buffer quarantined) or OVERRUN (a guard byte was written; the buffer
         IS freed, and the report gives the offset of the first damaged byte)."""
-        status, reports = self._call(self._lib.dmms_pool_free, self.handle, ptr)
+        status, reports = self._call(self._lib.dmms_pool_free, self.handle,
+                                     _c_int(ptr, ctypes.c_void_p, "ptr"))
         if status != abi.DMMS_OK:
             raise _failure(status, reports)
 
@@ -392,7 +451,8 @@ class Pool:
     def show(self, level=0):
         """dmms_show's text: 0 the memPartShow table, 1 + a row per block size
         and the suggested pool size, 2 + every live buffer, 3 + free blocks."""
-        return self._text_of(self._lib.dmms_show, self.handle, level)[0]
+        return self._text_of(self._lib.dmms_show, self.handle,
+                             _c_int(level, ctypes.c_int32, "level"))[0]
 
     def snapshot(self):
         """dmms_report_json, parsed: the input of `python3 -m dmms report`."""
@@ -423,7 +483,8 @@ class Pool:
     def leak_report(self, since):
         """dmms_report_leaks' text: those buffers grouped by owner and call
         site, largest group first."""
-        return self._text_of(self._lib.dmms_report_leaks, self.handle, since)[0]
+        return self._text_of(self._lib.dmms_report_leaks, self.handle,
+                             _c_int(since, ctypes.c_uint64, "since"))[0]
 
     def check(self):
         """dmms_check: how many problems a full consistency check finds (0:
