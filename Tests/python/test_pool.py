@@ -281,3 +281,12 @@ def test_demand_joins_count_requests_that_joined_lazy_blocks():
         assert pool.demand_joins() == 1
         pool.free(whole)
         assert pool.check() == 0
+
+
+def test_a_pool_without_a_name_has_the_library_default():
+    """name=None is a NULL name, which C accepts: the library shows "pool"."""
+    with dmms.Pool(1 << 16, name=None) as pool:
+        assert pool.snapshot()["config"]["name"] == "pool"
+        assert pool.show().startswith("pool 'pool':")
+        assert pool.name == "pool" and "'pool'" in repr(pool)
+        pool.free(pool.alloc(10))

@@ -282,7 +282,8 @@ class Pool:
     def __init__(self, size, *, name="pool", min_block=None, guard=None, coalesce="lazy",
                  track=True, thread_safe=True, fill_free=False):
         """size: bytes of blocks (a power of two is one top block).
-        name: shown in reports. min_block: power of two, 16..4096 (default 32).
+        name: shown in reports (None: the library's default name, as for a
+        NULL name in C). min_block: power of two, 16..4096 (default 32).
         guard: guard bytes past each buffer, 0..64 (default 8; 0 turns
         overrun detection off). coalesce: 'lazy', 'eager' or 'on_demand'.
         track: record owner, call site and sequence. fill_free: fill freed
@@ -293,7 +294,8 @@ class Pool:
         lib = _library()
         config = abi.Config()
         lib.dmms_config_init(ctypes.byref(config))
-        config.name = name.encode()  # the library copies it
+        # The library copies the name; None is NULL, which it accepts.
+        config.name = None if name is None else name.encode()
         # A struct field wraps an int as an argument does: each is checked.
         if min_block is not None:
             config.min_block = _config(min_block, ctypes.c_uint32, "min_block")
@@ -316,6 +318,8 @@ class Pool:
         if not handle:
             raise _null_failure(reports, abi.DMMS_E_INVALID_ARG)
         self._pool = handle
+        if name is None:                 # the name the library gave it, as reports show it
+            self.name = self.snapshot()["config"]["name"]
 
     # ---- life ---------------------------------------------------------------------
     def __enter__(self):
