@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import dmms
 from dmms import report
 
@@ -167,3 +169,122 @@ def test_report_tool(tmp_path, sample_snapshot):
     result = subprocess.run([sys.executable, "-m", "dmms", "report", str(broken)],
                             capture_output=True, text=True, cwd=REPO / "python")
     assert result.returncode == 1 and "cannot read" in result.stderr
+
+
+def _changed(change):
+    """A case of test_report_tool_refuses_a_document_of_another_shape: the
+    library's own snapshot with `change` made to (a copy of) it."""
+    def make(snapshot):
+        document = json.loads(json.dumps(snapshot))
+        change(document)
+        return document
+    return make
+
+
+def _set(path, value):
+    """A change that sets the value at `path` (keys and indexes)."""
+    def change(document):
+        for step in path[:-1]:
+            document = document[step]
+        document[path[-1]] = value
+    return _changed(change)
+
+
+def _drop(path):
+    def change(document):
+        for step in path[:-1]:
+            document = document[step]
+        del document[path[-1]]
+    return _changed(change)
+
+
+BAD_DOCUMENTS = {
+    "array": lambda _: [],
+    "empty object": lambda _: {},
+    "stats only, a number": lambda _: {"stats": 5},
+    "null": lambda _: None,
+    "a string": lambda _: "snapshot",
+    "version as text": _set(["dmms_version"], "1.0"),
+    "name a number": _set(["config", "name"], 5),
+    "min_block as text": _set(["config", "min_block"], "32"),
+    "pool_bytes as text": _set(["stats", "pool_bytes"], "65536"),
+    "pool_bytes past uint64": _set(["stats", "pool_bytes"], 10 ** 400),
+    "stats a list": _set(["stats"], [1, 2]),
+    "a stat missing": _drop(["stats", "bytes_requested"]),
+    "an order missing in_use": _drop(["orders", 3, "in_use"]),
+    "orders an object": _set(["orders"], {"0": {}}),
+    "owner id a list": _set(["owners", 0, "id"], [1]),
+    "buffer owner_id a list": _set(["buffers", 0, "owner_id"], [1]),
+    "buffer seq null": _set(["buffers", 0, "seq"], None),
+    "error message null": _set(["errors", 0, "message"], None),
+    "error offset as text": _set(["errors", 0, "offset"], "40"),
+    "map an array": _set(["map"], []),
+    "map without regions": _set(["map"], {}),
+    "region start not hex": _set(["map", "regions", 0, "start"], "zz"),
+    "region bytes null": _set(["map", "regions", 0, "bytes"], None),
+    "run of four": _set(["map", "regions", 0, "blocks", 0], [0, 0, "a", 1]),
+    "run count as text": _set(["map", "regions", 0, "blocks", 0, 4], "1"),
+    "run order past the largest": _set(["map", "regions", 0, "blocks", 0, 1], 1000),
+    "run past the region": _set(["map", "regions", 0, "blocks", -1, 0], 1 << 20),
+    "arenas of numbers": _set(["arenas"], [5]),
+    "an arena without stats": _changed(lambda d: d.update(arenas=[{k: v for k, v in d.items() if k != "stats"}])),
+}
+
+
+@pytest.mark.parametrize("make", BAD_DOCUMENTS.values(), ids=BAD_DOCUMENTS.keys())
+def test_report_tool_refuses_a_document_of_another_shape(tmp_path, sample_snapshot, make):
+    """Valid JSON that is not a snapshot gets the message of a file that does
+    not parse: no traceback, no report, a failing exit status."""
+    source = tmp_path / "snapshot.json"
+    source.write_text(json.dumps(make(sample_snapshot)))
+    output = tmp_path / "out.html"
+    result = subprocess.run([sys.executable, "-m", "dmms", "report", str(source), "-o", str(output)],
+                            capture_output=True, text=True, cwd=REPO / "python", timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"dmms report: cannot read {source}: "), result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert not output.exists()
+
+
+def _paths(value, path=()):
+    """The path of each value in a document, an array's first item standing
+    for all of them (but every item of an array of plain values: a run)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield path + (key,)
+            yield from _paths(item, path + (key,))
+    elif isinstance(value, list) and value:
+        plain = not any(isinstance(item, (dict, list)) for item in value)
+        for index in range(len(value)) if plain else [0]:
+            yield path + (index,)
+            yield from _paths(value[index], path + (index,))
+
+
+WRONG_VALUES = [None, "x", -1, 1 << 64, 1.5, True, [], {}, [1, 2, 3, 4, 5]]
+DELETED = object()
+
+
+def test_render_draws_or_refuses_any_value_changed(sample_snapshot):
+    """Whatever value of a snapshot is wrong or missing, render() draws the
+    report or raises SnapshotError (a ValueError naming the value), never
+    anything else: a document from anywhere ends in that one message."""
+    other = json.loads(json.dumps(sample_snapshot))
+    other["config"]["name"] = "sample.1"
+    for document in (sample_snapshot, dict(sample_snapshot, arenas=[other])):
+        text = json.dumps(document)
+        for path in _paths(document):
+            for wrong in [DELETED, *WRONG_VALUES]:
+                changed = json.loads(text)
+                parent = changed
+                for step in path[:-1]:
+                    parent = parent[step]
+                if wrong is DELETED:
+                    del parent[path[-1]]
+                else:
+                    parent[path[-1]] = wrong
+                try:
+                    dmms.render(changed)
+                except report.SnapshotError:
+                    pass
+                except Exception as error:
+                    raise AssertionError(f"{path} = {wrong!r}: {error!r}") from error

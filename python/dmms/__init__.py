@@ -19,11 +19,11 @@ from .abi import (DMMS_COALESCE_EAGER, DMMS_COALESCE_LAZY, DMMS_COALESCE_ON_DEMA
                   DMMS_OK, LibraryNotFound)
 from .pool import (Block, DMMSError, ErrorReport, OrderStats, Pool, Stats, status_name,
                    usable_size, version)
-from .report import render, write_report
+from .report import SnapshotError, check_snapshot, render, write_report
 
 __all__ = [
-    "Block", "DMMSError", "ErrorReport", "LibraryNotFound", "OrderStats", "Pool", "Stats",
-    "render", "status_name", "usable_size", "version", "write_report",
+    "Block", "DMMSError", "ErrorReport", "LibraryNotFound", "OrderStats", "Pool", "SnapshotError",
+    "Stats", "check_snapshot", "render", "status_name", "usable_size", "version", "write_report",
     "DMMS_OK", "DMMS_E_INVALID_ARG", "DMMS_E_NO_MEMORY", "DMMS_E_NOT_OWNED",
     "DMMS_E_NOT_BLOCK", "DMMS_E_DOUBLE_FREE", "DMMS_E_OVERRUN", "DMMS_E_CORRUPT",
     "DMMS_E_WRITE_AFTER_FREE", "DMMS_E_BUSY", "DMMS_COALESCE_LAZY", "DMMS_COALESCE_EAGER",

@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 from . import abi
-from .report import write_report
+from .report import SnapshotError, check_snapshot, write_report
 
 
 def main(argv=None):
@@ -47,7 +47,8 @@ def report_tool(snapshot_path, output):
     try:
         with open(snapshot_path, encoding="utf-8") as source:
             snapshot = json.load(source)
-    except (OSError, ValueError) as error:
+        check_snapshot(snapshot)           # JSON of another shape (null too): SnapshotError
+    except (OSError, ValueError) as error:  # SnapshotError is a ValueError
         print(f"dmms report: cannot read {snapshot_path}: {error}", file=sys.stderr)
         return 1
     write_report(snapshot, output)
@@ -84,6 +85,10 @@ def run_tool(command, output):
     try:
         with open(snapshot_path, encoding="utf-8") as source:
             snapshot = json.load(source)
+        check_snapshot(snapshot)
+    except SnapshotError as error:     # JSON, but not a snapshot the report can draw
+        snapshot = None
+        notes.append(f"Its snapshot cannot be read: {error}.")
     except ValueError:                 # empty or cut short: it died before its exit handlers
         snapshot = None
         notes.append("It left no snapshot: DMMS writes one at a normal exit only.")

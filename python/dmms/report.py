@@ -12,7 +12,12 @@ holds a few thousand elements at most whatever the pool's size.
 """
 
 import html
+import json
+import operator
+import re
 from dataclasses import dataclass, field
+
+from .abi import DMMS_MAX_ORDERS
 
 MAP_CELLS = 1024        # cells of the pool map, over all regions
 MAP_COLUMNS = 64        # cells per row of a region
@@ -35,7 +40,10 @@ def render(snapshot, *, notes=()):
     """The report for `snapshot` (a dmms_report_json document as a dict) as
     an HTML string. `notes` are lines shown first (say, how a program ended).
     snapshot None gives a page with the notes only, for a program that died
-    before it could write one."""
+    before it could write one. Raises SnapshotError for a document of
+    another shape (see check_snapshot)."""
+    if snapshot is not None:
+        check_snapshot(snapshot)
     if snapshot is not None and snapshot.get("arenas"):
         notes = [*notes, _arenas_note(snapshot)]
         snapshot = merge_arenas(snapshot)
@@ -51,9 +59,11 @@ def render(snapshot, *, notes=()):
 
 
 def write_report(snapshot, path, *, notes=()):
-    """render() into the file at `path`."""
+    """render() into the file at `path` (not created when render refuses
+    the snapshot)."""
+    page = render(snapshot, notes=notes)
     with open(path, "w", encoding="utf-8") as out:
-        out.write(render(snapshot, notes=notes))
+        out.write(page)
 
 
 # Stats that are the largest of the arenas' rather than their sum.
@@ -97,6 +107,158 @@ def _arenas_note(snapshot):
     names = [snapshot["config"]["name"]] + [arena["config"]["name"] for arena in snapshot["arenas"]]
     return (f"{len(names)} arenas ({', '.join(names)}): threads that allocated at the same time were given "
             "pools of their own. They are shown together; each high-water mark is the sum of the arenas' peaks.")
+
+
+# ---- what a snapshot must hold -------------------------------------------------------
+class SnapshotError(ValueError):
+    """A document that is not a dmms_report_json snapshot, or not one the
+    report can draw: `where` names the values at fault ("stats.pool_bytes";
+    "buffers[].seq" for the seq of any buffer), `problem` says what is wrong."""
+
+    def __init__(self, where, problem):
+        self.where, self.problem = where or "the document", problem
+        super().__init__(f"not a DMMS snapshot: {self.where}: {problem}")
+
+
+class _Value:
+    """A leaf of the shape: `test` says whether every value of a list of
+    them is as `expected`."""
+
+    def __init__(self, test, expected):
+        self.test, self.expected = test, expected
+
+
+class _Object:
+    """An object of the shape: keys that must be there, keys that may be,
+    and (`others`) the shape of any other key (None: not looked at)."""
+
+    def __init__(self, required, optional=None, others=None):
+        self.required, self.optional, self.others = required, optional or {}, others
+
+
+def _only(values, *types):
+    return set(map(type, values)) <= set(types)   # exact types: true is not an integer
+
+
+def _integers(low, high, expected):
+    return _Value(lambda values: _only(values, int) and (
+        not values or low <= min(values) and max(values) <= high), expected)
+
+
+_ADDRESS_PATTERN = re.compile(r"0x[0-9a-fA-F]{1,16}")
+_COUNT = _integers(0, (1 << 64) - 1, "an integer from 0 to 2^64 - 1")   # what the library writes
+_ORDER = _integers(0, DMMS_MAX_ORDERS - 1, f"an order from 0 to {DMMS_MAX_ORDERS - 1}")
+_INT = _integers(-(1 << 63), (1 << 63) - 1, "an integer")
+_TEXT = _Value(lambda values: _only(values, str), "a string")
+_TEXT_OR_NULL = _Value(lambda values: _only(values, str, type(None)), "a string or null")
+_FLAG = _Value(lambda values: _only(values, bool), "true or false")
+_ADDRESS = _Value(lambda values: _only(values, str) and all(map(_ADDRESS_PATTERN.fullmatch, values)),
+                  'an address such as "0x7f0000000000"')
+_STATE = _Value(lambda values: _only(values, str) and set(values) <= {"a", "f", "l", "q"},
+                'one of "a", "f", "l", "q"')
+# A call site: file and line always (null and 0 for none), a code address's
+# name in "site" when there is one.
+_SITE = {"file": _TEXT_OR_NULL, "line": _INT}
+_CODE_SITE = {"site": _TEXT_OR_NULL}
+
+# What render() reads of a snapshot, and as what: an _Object is an object,
+# a list holds the shape of every item of an array, a tuple the shape of
+# each item of an array of that length. Other keys are allowed: the report
+# does not read them.
+_SNAPSHOT = _Object({
+    "dmms_version": _COUNT,
+    "config": _Object({"name": _TEXT, "min_block": _COUNT, "guard_bytes": _COUNT, "coalesce": _TEXT,
+                       **dict.fromkeys(("thread_safe", "guard", "track_owner", "fill_free"), _FLAG)}),
+    # merge_arenas adds up every stat there is, so each one is a count.
+    "stats": _Object(dict.fromkeys((
+        "pool_bytes", "overhead_bytes", "bytes_free", "blocks_free", "max_block_free", "bytes_alloc",
+        "blocks_alloc", "max_bytes_alloc", "bytes_requested", "total_allocs", "total_frees",
+        "failed_allocs", "splits", "merges", "demand_joins", "overruns", "bad_frees",
+        "double_frees", "corruptions", "writes_after_free", "bytes_quarantined",
+        "cumulative_bytes", "suggested_pool_size"), _COUNT), others=_COUNT),
+    "orders": [_Object(dict.fromkeys(("block_size", *_ORDER_SUMS), _COUNT))],
+    "buffers": [_Object({"owner_id": _COUNT, "seq": _COUNT, "requested": _COUNT,
+                         "block_size": _COUNT, "record_ok": _FLAG, **_SITE},
+                        optional={"owner": _COUNT, **_CODE_SITE})],
+    "errors": [_Object({"name": _TEXT, "ptr": _TEXT, "requested": _COUNT, "block_size": _COUNT,
+                        "offset": _COUNT, "owner": _COUNT, "caller": _COUNT, "message": _TEXT,
+                        **_SITE}, optional=_CODE_SITE)],
+    # Runs of blocks: [offset, order, state, owner id, count].
+    "map": _Object({"regions": [_Object({"start": _ADDRESS, "bytes": _COUNT,
+                                         "blocks": [(_COUNT, _ORDER, _STATE, _COUNT, _COUNT)]})]}),
+}, optional={"owners": [_Object({"id": _COUNT, **_SITE}, optional={"task": _COUNT, **_CODE_SITE})]})
+_SNAPSHOT.optional["arenas"] = [_SNAPSHOT]        # documents of the same shape
+
+
+def check_snapshot(snapshot):
+    """Raises SnapshotError unless `snapshot` (parsed JSON) holds everything
+    render() reads, as what it reads it as: the one check of a document's
+    shape, so that a file of another shape is refused with a message rather
+    than failing half-way through drawing."""
+    _check([snapshot], _SNAPSHOT, "")
+    # Every run of blocks lies in its region, or the map would draw outside
+    # its grid. The arenas' regions are drawn with the pool's min_block.
+    min_block = snapshot["config"]["min_block"]
+    for where, document in [("", snapshot), *(("arenas[].", arena) for arena in snapshot.get("arenas", []))]:
+        for region in document["map"]["regions"]:
+            for offset, order, _, _, count in region["blocks"]:
+                if offset + (count * min_block << order) > region["bytes"]:
+                    raise SnapshotError(f"{where}map.regions[].blocks[]",
+                                        f"a run at offset {offset} ends past its region of {region['bytes']} bytes")
+
+
+def _check(values, shape, where):
+    """Raises SnapshotError unless every one of `values` (all the values at
+    `where`: one for "stats", one per buffer for "buffers[].seq") has
+    `shape`. A column at a time, so that a million buffers cost a few passes
+    of built-in functions rather than millions of Python calls."""
+    if not values:
+        return                              # (and the arenas' shape, which holds itself, ends)
+    if type(shape) is _Value:
+        if not shape.test(values):
+            wrong = next(value for value in values if not shape.test([value]))
+            raise SnapshotError(where, f"{_shown(wrong)}, expected {shape.expected}")
+        return
+    if type(shape) is _Object:
+        _all_of(values, dict, "an object", where)
+        for key, inner in shape.required.items():
+            try:
+                column = list(map(operator.itemgetter(key), values))
+            except KeyError:
+                raise SnapshotError(where, f"an object without {json.dumps(key)}") from None
+            _check(column, inner, f"{where}.{key}".lstrip("."))
+        others = ({key for value in values for key in value} - shape.required.keys()
+                  - shape.optional.keys() if shape.others is not None else set())
+        for key in [*shape.optional, *sorted(others)]:
+            _check([value[key] for value in values if key in value],
+                   shape.optional.get(key, shape.others), f"{where}.{key}".lstrip("."))
+        return
+    _all_of(values, list, "an array", where)
+    if type(shape) is tuple:
+        if set(map(len, values)) - {len(shape)}:
+            wrong = next(value for value in values if len(value) != len(shape))
+            raise SnapshotError(where, f"{_shown(wrong)}, expected an array of {len(shape)}")
+        for index, inner in enumerate(shape):
+            _check(list(map(operator.itemgetter(index), values)), inner, f"{where}[{index}]")
+    else:
+        _check([item for value in values for item in value], shape[0], f"{where}[]")
+
+
+def _all_of(values, kind, expected, where):
+    if not _only(values, kind):
+        wrong = next(value for value in values if type(value) is not kind)
+        raise SnapshotError(where, f"{_shown(wrong)}, expected {expected}")
+
+
+def _shown(value):
+    """A value as a message quotes it: a container by its kind (a big one is
+    not worth printing), the rest as JSON, cut short."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return f"an array of {len(value)}"
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 _HEAD = """<!DOCTYPE html>
