@@ -277,9 +277,10 @@ uint64_t dmms_mark(dmms_pool_t *pool);
 uint64_t dmms_report_leaks(dmms_pool_t *pool, uint64_t since, dmms_output_fn out, void *arg);
 /* Verifies every live buffer's guard and owner record, every free block's
  * links (and fill pattern with DMMS_F_FILL_FREE), the block map, the free lists
- * and the counters. Reports each problem through the error handler and returns
- * how many it found (0: consistent). Quarantined buffers are not problems.
- * Time O(live + free blocks). */
+ * and the counters. Reports each problem through the error handler (every one:
+ * four per pass over the pool, so reporting p problems costs p/4 passes) and
+ * returns how many it found (0: consistent). Quarantined buffers are not
+ * problems. Time O(live + free blocks) per pass. */
 uint64_t dmms_check(dmms_pool_t *pool);
 
 /* ---- errors ----------------------------------------------------------------- */
@@ -299,9 +300,15 @@ typedef struct dmms_error_s {
 } dmms_error_t;
 typedef void (*dmms_error_fn)(const dmms_error_t *err, void *arg);
 
-/* Installs the process-wide error handler; NULL restores the default, which
- * writes err->message and a newline to stderr. Handlers run without any pool
- * lock held and may call dmms_stats, dmms_show and dmms_walk. With
+/* Installs the process-wide error handler and its argument, as one: a report
+ * made while another thread changes the handler gets either the old pair or
+ * the new, never one's function with the other's argument. NULL restores the
+ * default, which writes err->message and a newline to stderr. A handler runs on
+ * the thread whose call found the error, once per error, after that call has
+ * released the pool lock; it may call dmms_stats, dmms_show and dmms_walk. A
+ * call hands at most 4 errors to the handler (only several damaged structures
+ * found at once make more; dmms_check reports all of its own): any more are
+ * counted as "undelivered_errors" in dmms_show and the JSON report. With
  * DMMS_F_ABORT_ON_ERROR the pool calls abort() after the handler returns. */
 void dmms_set_error_handler(dmms_error_fn fn, void *arg);
 

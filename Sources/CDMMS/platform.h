@@ -198,6 +198,36 @@ static inline void *dmms_platform_global_storage(void) {
 static inline void dmms_platform_release_fence(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 static inline void dmms_platform_acquire_fence(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 
+/* The error handler and its argument, read and changed as one: a sequence
+ * lock. A writer (serialised by the registry lock) makes the count odd, stores
+ * both, makes it even; a reader retries while the count is odd or moved under
+ * it. Readers are error reports only, never the allocation path. */
+typedef struct dmms_platform_handler_s { uint32_t sequence; void *fn; void *arg; } dmms_platform_handler_t;
+static inline dmms_platform_handler_t *dmms_platform_handler(void) {
+    static dmms_platform_handler_t handler;
+    return &handler;
+}
+static inline void dmms_platform_handler_set(void *fn, void *arg) {
+    dmms_platform_handler_t *h = dmms_platform_handler();
+    uint32_t sequence = __atomic_load_n(&h->sequence, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->sequence, sequence + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&h->fn, fn, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->arg, arg, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->sequence, sequence + 2, __ATOMIC_RELEASE);
+}
+static inline void *dmms_platform_handler_get(void **arg) {
+    dmms_platform_handler_t *h = dmms_platform_handler();
+    for (;;) {
+        uint32_t sequence = __atomic_load_n(&h->sequence, __ATOMIC_ACQUIRE);
+        if (sequence & 1) continue;
+        void *fn = __atomic_load_n(&h->fn, __ATOMIC_RELAXED);
+        *arg = __atomic_load_n(&h->arg, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->sequence, __ATOMIC_RELAXED) == sequence) return fn;
+    }
+}
+
 /* Word-sized helpers the Swift side wants as plain C. */
 static inline size_t dmms_platform_strlen(const char *s) { return strlen(s); }
 

@@ -124,8 +124,7 @@ public func cSetDefaultPool(_ handle: OpaquePointer?) -> dmms_status_t {
 
 @_cdecl("dmms_set_error_handler")
 public func cSetErrorHandler(_ handler: dmms_error_fn?, _ argument: UnsafeMutableRawPointer?) {
-    errorHandler = handler
-    errorHandlerArgument = argument
+    Platform.setErrorHandler(handler, argument)
 }
 
 @_cdecl("dmms_set_task_id_hook")

@@ -68,5 +68,14 @@ public func cReportLeaks(_ handle: OpaquePointer?, _ since: UInt64, _ out: dmms_
 @_cdecl("dmms_check")
 public func cCheck(_ handle: OpaquePointer?) -> UInt64 {
     guard let pool = Registry.resolve(handle) else { return 0 }
-    return pool.locked { $0.check() }
+    let problems = pool.locked { $0.check(reportingFrom: 0) }
+    // Each pass reports errorsPerCall more; a pool changed meanwhile may count
+    // fewer, and then there is nothing left to report.
+    var reported = min(problems, UInt64(PoolState.errorsPerCall))
+    while reported < problems {
+        let counted = pool.locked { $0.check(reportingFrom: reported) }
+        if counted <= reported { break }
+        reported &+= min(counted &- reported, UInt64(PoolState.errorsPerCall))
+    }
+    return problems
 }

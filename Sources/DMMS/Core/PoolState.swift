@@ -59,6 +59,9 @@ struct PoolCounters {
     var doubleFrees: UInt64 = 0
     var corruptions: UInt64 = 0
     var writeAfterFrees: UInt64 = 0
+    /// Errors a call found beyond errorsPerCall: counted and in the ring,
+    /// but not handed to the handler.
+    var undeliveredErrors: UInt64 = 0
 }
 
 /// One region of blocks: the pool's first memory or one added later.
@@ -89,6 +92,7 @@ struct PoolState {
     var lock = InlineArray<8, UInt64>(repeating: 0)
     /// Serialises report functions that use the owner table's scratch fields.
     var reportLock = InlineArray<8, UInt64>(repeating: 0)
+    static let reportLockOffset = 64
     /// Shown in reports; NUL-terminated. At a fixed offset (nameOffset) so
     /// error reports can point at it.
     var name = InlineArray<32, UInt8>(repeating: 0)
@@ -145,10 +149,8 @@ struct PoolState {
 
     /// The most recent errors, for the JSON report.
     var recentErrors = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
-    /// Errors ever recorded, and how many of those were handed to the handler:
-    /// errors found under the lock are delivered after it is released.
+    /// Errors ever recorded: the ring's next index.
     var errorCount: UInt64 = 0
-    var deliveredCount: UInt64 = 0
 
     /// Next pool in the process-wide registry.
     var nextPool: UnsafeMutablePointer<PoolState>? = nil

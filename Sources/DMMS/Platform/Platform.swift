@@ -94,6 +94,21 @@ enum Platform {
         return start
     }
 
+    /// The error handler and its argument, as one (nil: the default handler).
+    static func errorHandler() -> (handler: dmms_error_fn?, argument: UnsafeMutableRawPointer?) {
+        var argument: UnsafeMutableRawPointer? = nil
+        let raw = dmms_platform_handler_get(&argument)
+        return (unsafeBitCast(raw, to: dmms_error_fn?.self), argument)
+    }
+
+    /// Installs a handler and its argument together (under the registry lock:
+    /// writers one at a time).
+    static func setErrorHandler(_ handler: dmms_error_fn?, _ argument: UnsafeMutableRawPointer?) {
+        globalLock()
+        dmms_platform_handler_set(unsafeBitCast(handler, to: UnsafeMutableRawPointer?.self), argument)
+        globalUnlock()
+    }
+
     static func writeError(_ text: UnsafePointer<CChar>, _ length: Int) {
         dmms_platform_write_stderr(text, length)
     }

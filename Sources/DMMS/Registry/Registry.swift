@@ -241,31 +241,41 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     }
 
     /// Runs `body` with the pool lock (if any) already held by the caller,
-    /// releases it, then delivers any errors `body` recorded.
+    /// releases it, then delivers the errors `body` recorded.
     @inline(__always)
     func lockHeld<Result>(_ body: (inout PoolState) -> Result) -> Result {
+        let before = pointee.errorCount
         let result = body(&pointee)
-        if pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
-        if pointee.hasUndeliveredErrors { deliverErrors() }
+        if pointee.errorCount == before {
+            if pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
+        } else {
+            unlockAndDeliverErrors(since: before)
+        }
         return result
     }
 
-    /// Hands undelivered errors to the handler, outside the lock, one at a
-    /// time (one record on the stack: small RTOS task stacks matter).
-    func deliverErrors() {
-        let threadSafe = pointee.threadSafe
-        let abort = pointee.abortsOnError
+    /// Copies the errors this call recorded (from ring index `first` on) while
+    /// the lock is still held, releases it, and hands them to the handler on
+    /// this thread, oldest first. Another thread's errors cannot overwrite
+    /// them in the ring meanwhile: they are on this call's stack.
+    @inline(never)
+    func unlockAndDeliverErrors(since first: UInt64) {
         let ring = UInt64(PoolState.errorRingSize)
-        while true {
-            if threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
-            // Records older than the ring are gone; deliver what is left.
-            let first = max(pointee.deliveredCount, pointee.errorCount > ring ? pointee.errorCount &- ring : 0)
-            let pending = first < pointee.errorCount
-            let error = pending ? pointee.recentErrors[at: Int(first % ring)] : ErrorRecord()
-            pointee.deliveredCount = pending ? first &+ 1 : pointee.errorCount
-            if threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
-            if !pending { return }
-            ErrorReport.deliver(error, poolName: nameCString, abort: abort)
+        let recorded = pointee.errorCount &- first
+        let count = Int(min(recorded, UInt64(PoolState.errorsPerCall)))
+        var mine = InlineArray<4, ErrorRecord>(repeating: ErrorRecord())
+        var i = 0
+        while i < count {
+            mine[i] = pointee.recentErrors[at: Int((first &+ UInt64(i)) % ring)]
+            i &+= 1
+        }
+        pointee.counters.undeliveredErrors &+= recorded &- UInt64(count)
+        let abort = pointee.abortsOnError
+        if pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
+        i = 0
+        while i < count {
+            ErrorReport.deliver(mine[i], poolName: nameCString, abort: abort)
+            i &+= 1
         }
     }
 }
@@ -280,8 +290,17 @@ private func forkParent() {
     Platform.globalUnlock()
 }
 
+/// The child has one thread: every lock a parent's thread held is free in it.
+/// That includes a report lock held across a report's output (Leaks.swift),
+/// which prepare does not take: the report's scratch counts are reset by the
+/// next report, so the child's copy needs no report to finish.
 private func forkChild() {
     Platform.forgetThreadId()
-    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.lockInit(UnsafeMutableRawPointer(pool)) } }
+    Registry.forEachPool { pool in
+        if pool.pointee.threadSafe {
+            Platform.lockInit(UnsafeMutableRawPointer(pool))
+            Platform.lockInit(pool.reportLock)
+        }
+    }
     Platform.globalUnlock()
 }

@@ -1,13 +1,18 @@
 // Check.swift — dmms_check: the whole pool against its invariants.
 //
 // Every block is read from the map and compared with what the counters, the
-// free lists and the records say. Problems are recorded as errors (and so
-// reported through the handler) and counted; nothing is repaired here.
+// free lists and the records say. Problems are counted, and recorded as errors
+// (so reported through the handler) a few per pass: one call hands at most
+// errorsPerCall errors to the handler, so dmms_check runs passes, each
+// recording the next few, until every problem it counted was reported.
+// Nothing is repaired here.
 
 import CDMMS
 
 extension PoolState {
-    mutating func check() -> UInt64 {
+    /// Counts every problem; records those from the `reportingFrom`-th on (in
+    /// the order found), at most errorsPerCall of them.
+    mutating func check(reportingFrom first: UInt64) -> UInt64 {
         var problems: UInt64 = 0
         var inUse = InlineArray<40, UInt64>(repeating: 0)
         var global = InlineArray<40, UInt64>(repeating: 0)
@@ -15,12 +20,12 @@ extension PoolState {
         var damagedNodes = InlineArray<40, UInt64>(repeating: 0)
         var requested: UInt64 = 0
         var quarantined: UInt64 = 0
-        var found = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
+        var found = InlineArray<4, ErrorRecord>(repeating: ErrorRecord())
         var foundCount = 0
 
         func problem(_ error: ErrorRecord) {
+            if problems >= first && foundCount < PoolState.errorsPerCall { found[foundCount] = error; foundCount &+= 1 }
             problems &+= 1
-            if foundCount < 16 { found[foundCount] = error; foundCount &+= 1 }
         }
 
         var cursor = BlockCursor()

@@ -1,8 +1,11 @@
 // Errors.swift — recording errors under the pool lock, reporting them after.
 //
 // A call that finds an error records it in the pool's ring of recent errors
-// (the JSON report shows the last 16). The API layer delivers undelivered
-// records once it has released the lock, so handlers may call back into DMMS.
+// (the JSON report shows the last 16). Before the call releases the lock it
+// copies the records it made itself, and after it hands them to the handler:
+// so a handler runs on the thread whose call found the error, with that error,
+// outside the lock (it may call back into DMMS), and no other thread's errors
+// can push it out of the ring first.
 
 import CDMMS
 
@@ -77,21 +80,18 @@ struct ErrorRecord {
 /// turns it off: a program that gets NULL from malloc handles it, as with glibc.
 nonisolated(unsafe) var defaultHandlerReportsNoMemory = true
 
-/// The process-wide handler (NULL: the default, one line on stderr).
-nonisolated(unsafe) var errorHandler: dmms_error_fn? = nil
-nonisolated(unsafe) var errorHandlerArgument: UnsafeMutableRawPointer? = nil
-
 extension PoolState {
     static let errorRingSize = 16
+    /// The most errors one call hands to the handler; dmms_check reports its
+    /// problems this many at a time. Another call that finds more (several
+    /// damaged structures at once) counts the rest in `undeliveredErrors`.
+    static let errorsPerCall = 4
 
     /// Keeps an error for the report and for delivery once the lock is released.
     mutating func recordError(_ error: ErrorRecord) {
         recentErrors[at: Int(errorCount % UInt64(PoolState.errorRingSize))] = error
         errorCount &+= 1
     }
-
-    /// Errors recorded but not yet handed to the handler.
-    @inline(__always) var hasUndeliveredErrors: Bool { errorCount != deliveredCount }
 
     @inline(__always) var abortsOnError: Bool { flags & UInt32(DMMS_F_ABORT_ON_ERROR) != 0 }
 }
@@ -123,8 +123,9 @@ enum ErrorReport {
             report.line = error.line
             report.caller = error.caller
             report.message = message
-            if let handler = errorHandler {
-                handler(&report, errorHandlerArgument)
+            let installed = Platform.errorHandler()
+            if let handler = installed.handler {
+                handler(&report, installed.argument)
             } else if error.status != DMMSStatus.noMemory || defaultHandlerReportsNoMemory {
                 Platform.writeError(text, dmms_platform_strlen(text))
                 Platform.writeError(newline, 1)

@@ -92,6 +92,10 @@ extension UnsafeMutablePointer where Pointee == PoolState {
         }
     }
 
+    /// The lock that keeps two reports from sharing the owner table's scratch
+    /// fields (Leaks.swift); it follows the pool lock in the header.
+    var reportLock: UnsafeMutableRawPointer { UnsafeMutableRawPointer(self) + PoolState.reportLockOffset }
+
     /// The pool's name as a C string (it lives in the header).
     var nameCString: UnsafePointer<CChar> {
         UnsafeRawPointer(self).advanced(by: PoolState.nameOffset).assumingMemoryBound(to: CChar.self)

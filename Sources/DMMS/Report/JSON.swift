@@ -76,6 +76,7 @@ enum JSONReport {
         line.append(", \"double_frees\": "); line.append(stats.double_frees)
         line.append(", \"corruptions\": "); line.append(stats.corruptions)
         line.append(", \"writes_after_free\": "); line.append(counters.writeAfterFrees)
+        line.append(", \"undelivered_errors\": "); line.append(counters.undeliveredErrors)
         line.append(", \"bytes_quarantined\": "); line.append(counters.bytesQuarantined)
         line.append(", \"cumulative_bytes\": "); line.append(cumulative)
         line.append(", \"sequence\": "); line.append(sequence)

@@ -9,9 +9,8 @@ import CDMMS
 enum Leaks {
     static func report(_ pool: Pool, since: UInt64, out: dmms_output_fn?, arg: UnsafeMutableRawPointer?) -> UInt64 {
         guard pool.pointee.tracksOwners, pool.pointee.owners != nil else { return 0 }
-        let reportLock = UnsafeMutableRawPointer(pool) + 64
-        if pool.pointee.threadSafe { Platform.lock(reportLock) }
-        defer { if pool.pointee.threadSafe { Platform.unlock(reportLock) } }
+        if pool.pointee.threadSafe { Platform.lock(pool.reportLock) }
+        defer { if pool.pointee.threadSafe { Platform.unlock(pool.reportLock) } }
 
         var buffers: UInt64 = 0
         var bytes: UInt64 = 0
