@@ -65,3 +65,41 @@ def test_a_pool_shared_by_four_threads():
         stats = pool.stats()
         assert (stats.blocks_alloc, stats.bytes_free) == (0, stats.pool_bytes)
         assert stats.blocks_free == top_blocks          # joined back to its top blocks
+
+
+def test_each_thread_gets_its_own_errors():
+    """Threads that make bad frees while others allocate: every exception
+    carries the error of its own call, never another thread's, and every
+    allocation succeeds (no other thread's report is raised from it)."""
+    with dmms.Pool(1 << 20, name="own-errors") as pool:
+        wrong = []
+        start = threading.Barrier(4)
+
+        def bad_freer():
+            start.wait()
+            for _ in range(2000):
+                ptr = pool.alloc(64)
+                try:
+                    pool.free(ptr + 16)
+                    wrong.append("an interior free raised nothing")
+                except dmms.DMMSError as error:
+                    if error.status != dmms.DMMS_E_NOT_BLOCK:
+                        wrong.append(f"interior free raised {error}")
+                pool.free(ptr)
+
+        def allocator():
+            start.wait()
+            for _ in range(2000):
+                try:
+                    pool.free(pool.alloc(100))
+                except dmms.DMMSError as error:
+                    wrong.append(f"a good alloc/free raised {error}")
+
+        threads = [threading.Thread(target=target) for target in (bad_freer, bad_freer, allocator, allocator)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert wrong == []
+        assert pool.stats().bad_frees == 4000
+        assert pool.check() == 0
