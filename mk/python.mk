@@ -15,7 +15,7 @@ PYTHON ?= python3
 # PYTEST_SELECT narrows the run (a file, or -k EXPRESSION); the default is every test.
 PYTEST_SELECT ?= Tests/python
 
-test-python: lib
+test-python: lib preload
 	$(PYTHON) -m pytest $(PYTEST_SELECT) -q
 
 report-screenshot: lib

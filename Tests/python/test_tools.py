@@ -111,9 +111,8 @@ int main(void) {
 """
 
 
-@pytest.mark.skipif(not abi.preload_path().exists(),
-                    reason=f"{abi.preload_path()} is not built yet")
 def test_run_under_the_real_preload_library(tmp_path):
+    assert abi.preload_path().exists(), f"{abi.preload_path()} is not built: make preload"
     program = tmp_path / "malloc_program"
     source = tmp_path / "malloc_program.c"
     source.write_text(MALLOC_PROGRAM)
@@ -131,11 +130,10 @@ def test_run_under_the_real_preload_library(tmp_path):
     assert run_tool(env, tmp_path / "sh.html", "sh", "-c", "exit 7").returncode == 7
 
 
-@pytest.mark.skipif(not abi.preload_path().exists(),
-                    reason=f"{abi.preload_path()} is not built yet")
 def test_run_of_a_threaded_program_covers_every_arena(tmp_path):
     """Tests/preload/arenas.c: four threads contend, so some move to arenas
     of their own; each leaks one buffer from leak_here()."""
+    assert abi.preload_path().exists(), f"{abi.preload_path()} is not built: make preload"
     program = tmp_path / "arenas"
     subprocess.run(["cc", "-O1", "-pthread", "-rdynamic", str(REPO / "Tests" / "preload" / "arenas.c"),
                     "-o", str(program)], check=True)
