@@ -200,6 +200,7 @@ help:
 	  "make reliability-findings  one program per bug found; fails if one is present (about 1 min)" \
 	  "make bench-smoke      the benchmark at tiny counts, contents verified (about 30 s)" \
 	  "make bench           the benchmark: benchmarks/RESULTS.md (about 15 min)" \
+	  "make instructions     instructions per alloc+free pair under callgrind, and the costliest lines (about 1 min)" \
 	  "make coverage         line coverage of the core; fails below $(COVERAGE_FLOOR)% (about 3 min)" \
 	  "make soak             the model test at 100x, a billion operations (about 35 min)" \
 	  "make soak-threads     the thread and fork stress, long (about 20 min)" \

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""instructions.py — instructions per alloc+free pair, the allocator's alone,
+for each contender named (`make instructions`): the W2 steady state (10,000
+live buffers, random replace) under callgrind, counted as RESULTS.md counts
+them (calls from the two harness wrappers, per pair). Counts repeat exactly,
+whatever the machine's load: the figure every hot-path change states.
+
+    benchmarks/instructions.py BENCH [--range A|B] [--pairs N] [--profile] CONTENDER...
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from write_results import parse_callgrind  # noqa: E402
+
+PRELOADS = {"jemalloc": "libjemalloc.so.2", "mimalloc": "libmimalloc.so.2", "tcmalloc": "libtcmalloc_minimal.so.4"}
+
+
+def count(bench, contender, size_range, pairs, warmup):
+    with tempfile.TemporaryDirectory() as work:
+        out = os.path.join(work, "callgrind.out")
+        env = dict(os.environ)
+        if contender in PRELOADS:
+            env["LD_PRELOAD"] = PRELOADS[contender]
+        subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=bench_alloc",
+                        "--toggle-collect=bench_free", "--compress-strings=no", "--compress-pos=no",
+                        f"--callgrind-out-file={out}", bench, "instructions", "--contender", contender,
+                        "--range", size_range, "--seed", "1", "--live", "10000", "--steps", str(pairs),
+                        "--warmup", str(warmup), "--tsc-hz", "1000000000"],
+                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self_fn, self_line, calls = parse_callgrind(out)
+    alloc = sum(v for (_, fn, _), v in calls.items() if fn == "bench_alloc") / pairs
+    free = sum(v for (_, fn, _), v in calls.items() if fn == "bench_free") / pairs
+    return alloc, free, self_line
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bench")
+    parser.add_argument("contenders", nargs="+")
+    parser.add_argument("--range", default="A")
+    parser.add_argument("--pairs", type=int, default=50000)
+    parser.add_argument("--warmup", type=int, default=20000)
+    parser.add_argument("--profile", action="store_true", help="the 25 costliest source lines of libdmms")
+    args = parser.parse_args()
+    for contender in args.contenders:
+        alloc, free, lines = count(args.bench, contender, args.range, args.pairs, args.warmup)
+        print(f"{contender:16} range {args.range}: {alloc + free:7.1f} instructions per pair "
+              f"({alloc:.1f} alloc + {free:.1f} free)")
+        if args.profile:
+            ours = sorted(((v, k) for k, v in lines.items() if k[0] and "libdmms" in k[0]), reverse=True)[:25]
+            for cost, (_, source, line) in ours:
+                print(f"    {cost / args.pairs:6.1f}  {os.path.relpath(source) if source else '?'}:{line}")
+
+
+if __name__ == "__main__":
+    main()
