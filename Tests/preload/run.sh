@@ -39,6 +39,18 @@ if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(b['re
 DMMS_POOL_SIZE=banana LD_PRELOAD="$lib" /bin/true 2> "$work/bad_env.err"
 if grep -q "ignoring DMMS_POOL_SIZE='banana'" "$work/bad_env.err"; then pass "bad environment value"; else fail "bad environment value"; fi
 
+echo "preload: requests over 1 GiB (1 GiB + 1, 3 GiB): 5 times each and two at once, in 3 runs"
+cc -O1 -o "$work/large" "$here/large.c"
+"$work/large" > "$work/large.glibc"
+large_ok=1
+for run in 1 2 3; do      # each run maps at other addresses: luck must not decide
+    if ! LD_PRELOAD="$lib" "$work/large" > "$work/large.dmms" 2> "$work/large.err" \
+       || ! cmp -s "$work/large.glibc" "$work/large.dmms" || [ -s "$work/large.err" ]; then
+        large_ok=0; cat "$work/large.dmms" "$work/large.err"
+    fi
+done
+if [ $large_ok = 1 ]; then pass "large requests"; else fail "large requests"; fi
+
 echo "preload: threads that allocate at once get arenas; the reports cover every arena"
 cc -O1 -pthread -rdynamic -o "$work/arenas" "$here/arenas.c"
 "$work/arenas" > "$work/arenas.glibc"

@@ -200,7 +200,9 @@ extension PoolState {
 
     /// Maps a region that holds a block of `order` (the default pool's growth):
     /// twice the largest region (up to 1 GiB), or the block itself if larger,
-    /// aligned so the block fits whole. Mapped pages cost nothing until used.
+    /// aligned to its own size so that it is one top block — a block of 2 GiB
+    /// needs a region aligned to 2 GiB. Mapped pages cost nothing until used.
+    /// A region that cannot join the pool goes back to the OS at once.
     mutating func grow(toHold order: Int) -> Bool {
         guard growsFromOS, regionCount < maxRegions, order < orderLimit else { return false }
         var largest: UInt = 0
@@ -210,9 +212,11 @@ extension PoolState {
             r &+= 1
         }
         let data = max(blockSize(order), min(floorPowerOfTwo(largest) &<< 1, UInt(1) << 30))
-        let size = data &+ config.metadataBytes(forData: data, firstRegion: false)
-        guard let memory = Platform.mapAligned(size, alignment: min(data, UInt(1) << 30)) else { return false }
-        return addMemory(memory, size: alignUp(size, 4096), mapped: true) == DMMSStatus.ok
+        let size = alignUp(data &+ config.metadataBytes(forData: data, firstRegion: false), 4096)
+        guard let memory = Platform.mapAligned(size, alignment: data) else { return false }
+        if addMemory(memory, size: size, mapped: true) == DMMSStatus.ok { return true }
+        Platform.unmap(memory, size)
+        return false
     }
 
     /// Returns mapped regions to the OS. The pool is gone after this. The

@@ -144,7 +144,9 @@ enum Registry {
         if memory != 0 { return PoolState.create(memory: memory, size: size, config: config, mapped: false) }
         let data = alignUp(max(size, config.minBlock), config.minBlock)
         let total = data &+ config.metadataBytes(forData: data, firstRegion: true)
-        guard total > data, let mapped = Platform.mapAligned(total, alignment: min(floorPowerOfTwo(data), UInt(1) << 30)) else {
+        // Aligned to the largest power of two it holds, however large, so that
+        // it is one top block (dmms.h promises it for a power-of-two size).
+        guard total > data, let mapped = Platform.mapAligned(total, alignment: floorPowerOfTwo(data)) else {
             return nil
         }
         let pool = PoolState.create(memory: mapped, size: alignUp(total, 4096), config: config, mapped: true, dataLimit: data)
