@@ -121,8 +121,12 @@ dmms_status_t dmms_pool_add_memory(dmms_pool_t *pool, void *memory, size_t size)
 
 /* The default pool: created on first use from DMMS_POOL_SIZE bytes (default
  * 64 MiB) mapped from the OS, growing by mapped regions when a request cannot
- * be met — unless dmms_set_default_pool installed one first. Returns NULL only
- * when the OS refuses the first mapping. Time O(1) after the first call. */
+ * be met — unless dmms_set_default_pool installed one first. A region is
+ * twice the largest so far (at most 1 GiB) or the block a request needs if
+ * larger; when the OS refuses a size (a limit on address space), half of it
+ * is asked for, and so on down to the block needed (for the first region:
+ * down to 1 MiB). Returns NULL only when the OS refuses even that first
+ * mapping. Time O(1) after the first call. */
 dmms_pool_t *dmms_default_pool(void);
 
 /* Makes `pool` the default (the RTOS way: a pool over a static array). NULL

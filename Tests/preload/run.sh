@@ -51,6 +51,17 @@ for run in 1 2 3; do      # each run maps at other addresses: luck must not deci
 done
 if [ $large_ok = 1 ]; then pass "large requests"; else fail "large requests"; fi
 
+echo "preload: malloc until NULL under ulimit -v (1 GiB, 128 MiB): at least 80% of what glibc gets"
+cc -O1 -o "$work/until_null" "$here/until_null.c"
+for limit in 1048576 131072; do     # KiB; 128 MiB is less than the first region's mapping
+    glibc_mib=$( (ulimit -v $limit; "$work/until_null") | cut -d' ' -f1)
+    dmms_mib=$( (ulimit -v $limit; LD_PRELOAD="$lib" "$work/until_null") 2> "$work/until_null.err" | cut -d' ' -f1)
+    glibc_mib=${glibc_mib:-0} dmms_mib=${dmms_mib:-0}
+    echo "  limit $((limit / 1024)) MiB: glibc $glibc_mib MiB, DMMS $dmms_mib MiB"
+    if [ "$glibc_mib" -gt 0 ] && [ $((dmms_mib * 100)) -ge $((glibc_mib * 80)) ] && [ ! -s "$work/until_null.err" ]; then
+        pass "address-space limit $((limit / 1024)) MiB"; else fail "address-space limit $((limit / 1024)) MiB"; cat "$work/until_null.err"; fi
+done
+
 echo "preload: threads that allocate at once get arenas; the reports cover every arena"
 cc -O1 -pthread -rdynamic -o "$work/arenas" "$here/arenas.c"
 "$work/arenas" > "$work/arenas.glibc"

@@ -202,7 +202,10 @@ extension PoolState {
     /// twice the largest region (up to 1 GiB), or the block itself if larger,
     /// aligned to its own size so that it is one top block — a block of 2 GiB
     /// needs a region aligned to 2 GiB. Mapped pages cost nothing until used.
-    /// A region that cannot join the pool goes back to the OS at once.
+    /// When the OS refuses that size (a limit on address space, `ulimit -v`),
+    /// half of it, and so on down to the block itself: the pool gets what the
+    /// limit leaves, not about half of it. A region that cannot join the pool
+    /// goes back to the OS at once.
     mutating func grow(toHold order: Int) -> Bool {
         guard growsFromOS, regionCount < maxRegions, order < orderLimit else { return false }
         var largest: UInt = 0
@@ -211,9 +214,12 @@ extension PoolState {
             largest = max(largest, regions[at: r].end &- regions[at: r].start)
             r &+= 1
         }
-        let data = max(blockSize(order), min(floorPowerOfTwo(largest) &<< 1, UInt(1) << 30))
-        let size = alignUp(data &+ config.metadataBytes(forData: data, firstRegion: false), 4096)
-        guard let memory = Platform.mapAligned(size, alignment: data) else { return false }
+        let preferred = min(floorPowerOfTwo(largest) &<< 1, UInt(1) << 30)
+        let config = self.config
+        guard let (memory, size) = firstGranted(from: preferred, downTo: blockSize(order), { data in
+            let size = alignUp(data &+ config.metadataBytes(forData: data, firstRegion: false), 4096)
+            return Platform.mapAligned(size, alignment: data).map { ($0, size) }
+        }) else { return false }
         if addMemory(memory, size: size, mapped: true) == DMMSStatus.ok { return true }
         Platform.unmap(memory, size)
         return false

@@ -100,7 +100,9 @@ enum Registry {
         Platform.globalLock()
         if builtinDefaultPool == nil {
             let settings = Settings.fromEnvironment()
-            if let pool = makePool(memory: 0, size: settings.poolSize, config: settings.config) {
+            // DMMS_POOL_SIZE, or as much of it as a limit on address space allows.
+            let smallest = min(settings.poolSize, Settings.smallestFirstRegion)
+            if let pool = firstGranted(from: settings.poolSize, downTo: smallest, { makePool(memory: 0, size: $0, config: settings.config) }) {
                 pool.pointee.growsFromOS = true
                 pool.pointee.nextPool = registryHead
                 registryHead = pool
