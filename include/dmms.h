@@ -89,10 +89,12 @@ void dmms_config_init(dmms_config_t *cfg);
  * one block of 2^n bytes.
  */
 
-/* Bytes of metadata a pool needs to manage `size` bytes of blocks, so that
- * dmms_pool_create(m, size + dmms_pool_overhead(size, cfg), cfg) with m aligned
- * to min_block has at least `size` bytes in blocks. cfg NULL = defaults.
- * Time O(1). Fails (returns 0) for an invalid cfg. */
+/* The bytes a pool needs besides `size` bytes of blocks: its metadata, and
+ * what rounds `size` up to whole min blocks (at least one). For every size:
+ * dmms_pool_create(m, size + dmms_pool_overhead(size, cfg), cfg), with m
+ * aligned to min_block, succeeds and has at least `size` bytes in blocks
+ * (dmms_stats: pool_bytes). cfg NULL = defaults. Time O(1). Fails (returns 0)
+ * for an invalid cfg or a size no pool can have (above SIZE_MAX / 4). */
 size_t dmms_pool_overhead(size_t size, const dmms_config_t *cfg);
 
 /* Creates a pool over `memory` (16-byte aligned, `size` bytes, owned by the

@@ -10,6 +10,16 @@
 #include "dmms.h"
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Reports are counted, and shown only when a test does not expect them. */
+static int reports;
+static char last_report[512];
+static void count_report(const dmms_error_t *e, void *arg) {
+    (void)arg;
+    reports++;
+    snprintf(last_report, sizeof last_report, "%s", e->message);
+}
 
 static dmms_stats_t stats(dmms_pool_t *p) { dmms_stats_t s; memset(&s, 0, sizeof s); dmms_stats(p, &s); return s; }
 
@@ -41,7 +51,56 @@ static void mapped_pools_are_their_largest_blocks(void) {
     }
 }
 
+/* dmms.h: dmms_pool_create(m, size + dmms_pool_overhead(size, cfg), cfg),
+ * m aligned to min_block, has at least `size` bytes in blocks — for every
+ * size, multiple of min_block or not, below it or not (0: one min block), for
+ * every min block, with and without owner tracking (which sizes the
+ * metadata). */
+static void overhead_is_enough_for_every_size(void) {
+    static const uint32_t min_blocks[] = { 16, 32, 256, 4096 };
+    static const size_t large[] = { 1000003, (1u << 20) + 1, (3u << 22) + 12345, (1u << 28) - 1, (1u << 28) + 4097 };
+    size_t room = ((size_t)1 << 29);
+    unsigned char *memory = mmap(NULL, room, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CHECK(memory != MAP_FAILED);
+    if (memory == MAP_FAILED) return;
+    unsigned long broken = 0;
+    for (size_t m = 0; m < sizeof min_blocks / sizeof min_blocks[0]; m++) {
+        for (int tracking = 0; tracking < 2; tracking++) {
+            dmms_config_t c;
+            dmms_config_init(&c);
+            c.min_block = min_blocks[m];
+            if (!tracking) c.flags &= ~DMMS_F_TRACK_OWNER;
+            for (size_t i = 0; i <= 4096 + sizeof large / sizeof large[0]; i++) {
+                size_t size = i <= 4096 ? i : large[i - 4097];
+                size_t overhead = dmms_pool_overhead(size, &c);
+                CHECK(overhead > 0 && size + overhead <= room);
+                dmms_pool_t *p = dmms_pool_create(memory, size + overhead, &c);
+                dmms_stats_t s;
+                memset(&s, 0, sizeof s);
+                if (p != NULL) s = stats(p);
+                int kept = p != NULL && s.pool_bytes >= size && s.bytes_free + s.bytes_alloc >= size && s.pool_bytes >= 1;
+                if (!kept && broken++ < 5)
+                    fprintf(stderr, "min_block %u%s, size %zu + overhead %zu: %s, %llu bytes in blocks\n", c.min_block,
+                            tracking ? "" : " (no tracking)", size, overhead, p ? "created" : "NOT created",
+                            (unsigned long long)s.pool_bytes);
+                if (p != NULL) {
+                    CHECK_EQ(dmms_check(p), 0);
+                    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+                }
+            }
+        }
+    }
+    if (broken) fprintf(stderr, "dmms_pool_overhead: %lu sizes with too few bytes in blocks\n", broken);
+    CHECK_EQ(broken, 0);
+    CHECK_EQ(dmms_pool_overhead(0, NULL), dmms_pool_overhead(32, NULL) + 32);   /* 0: one min block */
+    CHECK(dmms_pool_overhead(SIZE_MAX / 4, NULL) > 0);
+    CHECK_EQ(dmms_pool_overhead(SIZE_MAX / 4 + 1, NULL), 0);                   /* no pool is that large */
+    munmap(memory, room);
+}
+
 int main(void) {
+    dmms_set_error_handler(count_report, NULL);
     mapped_pools_are_their_largest_blocks();
+    overhead_is_enough_for_every_size();
     return check_summary("test_pools");
 }

@@ -50,6 +50,10 @@ struct PoolConfig {
 
     static let headerBytes = alignUp(UInt(MemoryLayout<PoolState>.stride), 64)
 
+    /// Bytes of blocks that hold `size` bytes: a multiple of the min block,
+    /// and at least one.
+    func blockBytes(holding size: UInt) -> UInt { alignUp(max(size, minBlock), minBlock) }
+
     /// Metadata for `dataBytes` of blocks: the block map, and for a pool's
     /// first region the owner table and the header (with room to align it).
     func metadataBytes(forData dataBytes: UInt, firstRegion: Bool) -> UInt {

@@ -144,7 +144,7 @@ enum Registry {
     /// A pool over caller memory, or (memory 0) over memory mapped for it.
     static func makePool(memory: UInt, size: UInt, config: PoolConfig) -> Pool? {
         if memory != 0 { return PoolState.create(memory: memory, size: size, config: config, mapped: false) }
-        let data = alignUp(max(size, config.minBlock), config.minBlock)
+        let data = config.blockBytes(holding: size)
         let total = data &+ config.metadataBytes(forData: data, firstRegion: true)
         // Aligned to the largest power of two it holds, however large, so that
         // it is one top block (dmms.h promises it for a power-of-two size).
