@@ -64,7 +64,9 @@ const char *dmms_strerror(dmms_status_t status);
 #define DMMS_F_GUARD           0x02u /* guard bytes, checked at free        (default on)  */
 #define DMMS_F_TRACK_OWNER     0x04u /* task id, call site, sequence        (default on)  */
 #define DMMS_F_FILL_FREE       0x08u /* fill freed buffers, verify on reuse (default off) */
-#define DMMS_F_ABORT_ON_ERROR  0x10u /* abort() after reporting an error    (default off) */
+#define DMMS_F_ABORT_ON_ERROR  0x10u /* abort() after reporting an error    (default off);
+                                        never for DMMS_E_NO_MEMORY: a request that
+                                        cannot be met returns NULL as without it    */
 
 typedef struct dmms_config_s {
     uint32_t    flags;
@@ -308,7 +310,9 @@ typedef void (*dmms_error_fn)(const dmms_error_t *err, void *arg);
 /* Installs the process-wide error handler; NULL restores the default, which
  * writes err->message and a newline to stderr. Handlers run without any pool
  * lock held and may call dmms_stats, dmms_show and dmms_walk. With
- * DMMS_F_ABORT_ON_ERROR the pool calls abort() after the handler returns. */
+ * DMMS_F_ABORT_ON_ERROR the pool calls abort() after the handler returns,
+ * the message written to stderr first (also when a handler is installed);
+ * DMMS_E_NO_MEMORY is an answer, not a misuse, and never aborts. */
 void dmms_set_error_handler(dmms_error_fn fn, void *arg);
 
 /* ---- porting ---------------------------------------------------------------- */

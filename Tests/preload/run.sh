@@ -62,6 +62,20 @@ for limit in 1048576 131072; do     # KiB; 128 MiB is less than the first region
         pass "address-space limit $((limit / 1024)) MiB"; else fail "address-space limit $((limit / 1024)) MiB"; cat "$work/until_null.err"; fi
 done
 
+echo "preload: DMMS_ABORT=1 aborts on a misuse (report first), never on out of memory"
+cc -O1 -o "$work/out_of_memory" "$here/out_of_memory.c"
+if DMMS_ABORT=1 LD_PRELOAD="$lib" "$work/out_of_memory" > "$work/oom.out" 2> "$work/oom.err" \
+   && grep -q "^went on$" "$work/oom.out" && [ ! -s "$work/oom.err" ]; then
+    pass "out of memory: NULL and ENOMEM"; else fail "out of memory: NULL and ENOMEM"; cat "$work/oom.out" "$work/oom.err"; fi
+status=0; DMMS_ABORT=1 LD_PRELOAD="$lib" python3 -c 'bytearray(2**60)' 2> "$work/oom.python" || status=$?
+if [ $status = 1 ] && grep -q "^MemoryError" "$work/oom.python"; then
+    pass "Python: MemoryError"; else fail "Python: MemoryError (exit $status)"; cat "$work/oom.python"; fi
+# (the status through a file: the subshell outlives the abort, so bash's "Aborted" notice goes to /dev/null)
+( DMMS_ABORT=1 LD_PRELOAD="$lib" "$work/out_of_memory" double-free > "$work/oom.out" 2> "$work/oom.err"; echo $? > "$work/oom.status" ) 2> /dev/null
+status=$(cat "$work/oom.status")
+if [ $status = 134 ] && [ "$(head -c 26 "$work/oom.err")" = "dmms: DMMS_E_DOUBLE_FREE i" ] && [ ! -s "$work/oom.out" ]; then
+    pass "double free: reported, then abort"; else fail "double free: reported, then abort (exit $status)"; cat "$work/oom.err"; fi
+
 echo "preload: threads that allocate at once get arenas; the reports cover every arena"
 cc -O1 -pthread -rdynamic -o "$work/arenas" "$here/arenas.c"
 "$work/arenas" > "$work/arenas.glibc"
