@@ -112,8 +112,11 @@ dmms_pool_t *dmms_pool_create(void *memory, size_t size, const dmms_config_t *cf
 /* Destroys a pool with no live buffers; memory it mapped goes back to the OS.
  * Returns DMMS_E_BUSY (pool untouched) while buffers are live, DMMS_E_NOT_OWNED
  * for a handle that is not a live pool, DMMS_E_INVALID_ARG for the built-in
- * default pool (and the arenas libdmms_preload.so adds beside it). Time
- * O(regions). Threads: no other call may use the pool. */
+ * default pool (and the arenas libdmms_preload.so adds beside it); each is
+ * reported. NULL is the default pool: the built-in one is refused so; a pool
+ * installed by dmms_set_default_pool is destroyed as by its handle, and the
+ * built-in pool is the default again. Time O(regions). Threads: no other call
+ * may use the pool. */
 dmms_status_t dmms_pool_destroy(dmms_pool_t *pool);
 
 /* Adds a region of memory (16-byte aligned) to a pool; it is carved into the

@@ -78,11 +78,12 @@ public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
 
 @_cdecl("dmms_pool_destroy")
 public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
-    guard let handle = handle, let pool = livePool(handle) else { return DMMSStatus.notOwned }
-    if pool.pointee.growsFromOS {           // the built-in default pool or one of its arenas
-        reportUnattached(DMMSStatus.invalidArgument, detail: "built-in pools (the default pool, its arenas) are never destroyed")
-        return DMMSStatus.invalidArgument
-    }
+    // NULL is the default pool, as for every call: an installed one is
+    // destroyed as by its handle; the built-in one never is (and is not
+    // made just to be refused).
+    if handle == nil && installedDefaultPool == nil { return refuseBuiltinDestroy() }
+    guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
+    if pool.pointee.growsFromOS { return refuseBuiltinDestroy() }   // the built-in default pool or one of its arenas
     let live = pool.locked { $0.liveBufferCount }
     if live > 0 {
         pool.locked { state in
@@ -93,6 +94,11 @@ public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
     Registry.unregister(pool)
     pool.pointee.unmapRegions()
     return DMMSStatus.ok
+}
+
+private func refuseBuiltinDestroy() -> dmms_status_t {
+    reportUnattached(DMMSStatus.invalidArgument, detail: "built-in pools (the default pool, its arenas) are never destroyed")
+    return DMMSStatus.invalidArgument
 }
 
 @_cdecl("dmms_pool_add_memory")
