@@ -17,6 +17,14 @@
  *              dereferences a pointer it cannot prove is one of its buffers;
  *              such a pointer is reported (see dmms_set_error_handler) and the
  *              pool stays consistent.
+ *   Bad pool — a handle that is not a live pool (destroyed, or never one):
+ *              every function that takes a pool reports it once as
+ *              DMMS_E_NOT_OWNED (err->ptr = the handle), touches nothing and
+ *              returns its failure value: NULL, DMMS_E_NOT_OWNED, or 0 —
+ *              except dmms_check (1: the handle is the problem found),
+ *              dmms_show (one line saying the handle is not a live pool) and
+ *              dmms_report_json (the document {"error": "handle … is not a
+ *              live pool"}).
  *
  * Every function that takes a pool accepts NULL for the default pool.
  * Errors are reported through the error handler *and* returned as a status
@@ -169,8 +177,10 @@ void *dmms_pool_realloc(dmms_pool_t *pool, void *ptr, size_t size);
  * or an alignment larger than any block of the pool. */
 void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
 
-/* Returns a buffer to its pool. NULL is DMMS_OK. Checks, in this order:
- *   DMMS_E_NOT_OWNED     ptr is outside the pool (nothing touched)
+/* Returns a buffer to its pool. ptr NULL is DMMS_OK (with a pool that is not
+ * a live pool: DMMS_E_NOT_OWNED, reported). Checks, in this order:
+ *   DMMS_E_NOT_OWNED     pool is not a live pool, or ptr is outside the pool
+ *                        (nothing touched)
  *   DMMS_E_DOUBLE_FREE   ptr lies in free memory
  *   DMMS_E_NOT_BLOCK     ptr is inside a live buffer or the pool's metadata
  *   DMMS_E_CORRUPT       the buffer's owner record fails its checksum: the
@@ -233,19 +243,20 @@ typedef struct dmms_stats_s {
 } dmms_stats_t;
 
 /* A consistent snapshot (taken under the pool lock). Quarantined buffers are
- * in neither bytes_free nor bytes_alloc. Returns DMMS_E_INVALID_ARG for out
- * NULL, DMMS_E_NOT_OWNED for a bad handle. Time O(block sizes). */
+ * in neither bytes_free nor bytes_alloc. Returns DMMS_E_NOT_OWNED for a bad
+ * handle (checked first), DMMS_E_INVALID_ARG for out NULL; both reported.
+ * Time O(block sizes). */
 dmms_status_t dmms_stats(dmms_pool_t *pool, dmms_stats_t *out);
 /* How many requests found no free block and first joined every lazily freed
  * block (the one step whose work is not bounded: O(lazily freed blocks)).
- * 0 for a bad handle. Time O(1). */
+ * 0 for a bad handle (reported). Time O(1). */
 uint64_t dmms_demand_joins(dmms_pool_t *pool);
 /* Sets every high-water mark (and max_bytes_alloc) to the current value.
- * Time O(block sizes). */
+ * A bad handle is reported. Time O(block sizes). */
 void     dmms_stats_reset_peaks(dmms_pool_t *pool);
 /* The smallest pool size (a power of two plus dmms_pool_overhead) that holds
- * every block size at its high-water mark at once. 0 for a bad handle.
- * Time O(block sizes). */
+ * every block size at its high-water mark at once. 0 for a bad handle
+ * (reported). Time O(block sizes). */
 uint64_t dmms_suggest_pool_size(dmms_pool_t *pool);
 
 /* ---- visibility -------------------------------------------------------------
@@ -256,13 +267,15 @@ uint64_t dmms_suggest_pool_size(dmms_pool_t *pool);
 typedef void (*dmms_output_fn)(const char *text, void *arg);   /* NULL = stderr */
 
 /* Level 0: memPartShow's table; 1: + one row per block size and the suggested
- * pool size; 2: + every live buffer; 3: + every free block. Time O(live + free
- * blocks). */
+ * pool size; 2: + every live buffer; 3: + every free block. A bad handle is
+ * reported and gets one line, "handle 0x… is not a live pool". Time O(live +
+ * free blocks). */
 void     dmms_show(dmms_pool_t *pool, int32_t level, dmms_output_fn out, void *arg);
 /* One JSON document: config, stats, orders, live buffers, recent errors (the
  * last 16) and the pool map (every block of every region as
  * [offset, order, state, owner-group]). Strings are escaped so that any bytes
- * in a name or file give valid JSON. Time O(live + free blocks). */
+ * in a name or file give valid JSON. A bad handle is reported and gets
+ * {"error": "handle 0x… is not a live pool"}. Time O(live + free blocks). */
 void     dmms_report_json(dmms_pool_t *pool, dmms_output_fn out, void *arg);
 
 typedef struct dmms_block_info_s {
@@ -277,19 +290,23 @@ typedef struct dmms_block_info_s {
 typedef int32_t (*dmms_walk_fn)(const dmms_block_info_t *info, void *arg); /* !=0 stops */
 
 /* Passes every live buffer, in address order, to fn (called without the pool
- * lock: fn may allocate or free). Returns how many were passed. Owner fields
- * are 0/NULL without DMMS_F_TRACK_OWNER. Time O(live + free blocks). */
+ * lock: fn may allocate or free). Returns how many were passed (0 for a bad
+ * handle, reported). Owner fields are 0/NULL without DMMS_F_TRACK_OWNER.
+ * Time O(live + free blocks). */
 uint64_t dmms_walk(dmms_pool_t *pool, dmms_walk_fn fn, void *arg);
-/* Sequence number of the latest allocation (0 if none). Time O(1). */
+/* Sequence number of the latest allocation (0 if none, and for a bad handle,
+ * reported). Time O(1). */
 uint64_t dmms_mark(dmms_pool_t *pool);
 /* Reports the live buffers allocated after mark `since`, grouped by owner and
  * call site, largest group (by requested bytes) first; returns how many
- * buffers. Needs DMMS_F_TRACK_OWNER (else returns 0). Time O(live + groups^2). */
+ * buffers. Needs DMMS_F_TRACK_OWNER (else returns 0). 0 for a bad handle
+ * (reported). Time O(live + groups^2). */
 uint64_t dmms_report_leaks(dmms_pool_t *pool, uint64_t since, dmms_output_fn out, void *arg);
 /* Verifies every live buffer's guard and owner record, every free block's
  * links (and fill pattern with DMMS_F_FILL_FREE), the block map, the free lists
  * and the counters. Reports each problem through the error handler and returns
  * how many it found (0: consistent). Quarantined buffers are not problems.
+ * A bad handle is reported and counts as one problem (returns 1).
  * Time O(live + free blocks). */
 uint64_t dmms_check(dmms_pool_t *pool);
 

@@ -492,6 +492,14 @@ static void bad_handles(void) {
         CHECK_EQ(dmms_check(bad), 1);                   /* the bad handle is the problem found */
         expect_handle_reported(bad, "dmms_check");
     }
+    /* A good handle and nowhere to write the figures: refused and reported too. */
+    dmms_pool_t *p = dmms_pool_create(memory, sizeof memory, NULL);
+    reset();
+    CHECK_EQ(dmms_stats(p, NULL), DMMS_E_INVALID_ARG);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_INVALID_ARG);
+    CHECK_EQ(dmms_check(p), 0);
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
 }
 
 /* An underflow of a buffer whose neighbour below is live lands in that
@@ -613,7 +621,7 @@ int main(void) {
     damaged_links_of_a_large_block();
     bad_memory_and_the_default_pool(p);
     destroying_the_default_pool_by_null();
-    //BADHANDLES
+    bad_handles();
     underflow_into_a_live_block();
 
     dmms_stats_t s = stats(p);

@@ -51,7 +51,9 @@ public func cPoolRealloc(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPoi
 
 @_cdecl("dmms_pool_free")
 public func cPoolFree(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?) -> dmms_status_t {
-    guard let memory = memory else { return DMMSStatus.ok }
+    // Freeing NULL does nothing, but a bad pool handle is still a bad handle
+    // (NULL, the default pool, is not made just for it).
+    guard let memory = memory else { return handle == nil || livePool(handle) != nil ? DMMSStatus.ok : DMMSStatus.notOwned }
     guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
     return pool.locked { $0.free(UInt(bitPattern: memory)) }
 }
