@@ -57,7 +57,8 @@ typedef int32_t dmms_status_t;
 #define DMMS_E_OVERRUN           6  /* freed, but bytes past the requested end were written */
 #define DMMS_E_CORRUPT           7  /* buffer metadata damaged: quarantined, pool consistent */
 #define DMMS_E_WRITE_AFTER_FREE  8  /* free-fill pattern damaged (DMMS_F_FILL_FREE)         */
-#define DMMS_E_BUSY              9  /* destroy refused: buffers still live                 */
+#define DMMS_E_BUSY              9  /* destroy refused: buffers still live; or free/realloc
+                                       refused: the buffer holds a live pool               */
 
 /* Short upper-case name of a status ("DMMS_E_OVERRUN"); "DMMS_E_UNKNOWN" for
  * values outside the list. Time O(1). Never returns NULL. */
@@ -111,10 +112,18 @@ size_t dmms_pool_overhead(size_t size, const dmms_config_t *cfg);
  * pool until destroyed) or, with memory NULL, with exactly `size` bytes of
  * blocks (rounded up to min_block) in memory mapped from the OS, aligned so
  * that a power-of-two size is one block. cfg NULL = defaults.
+ * `memory` may lie inside a live buffer of another pool (a sub-pool carved
+ * from a buffer; under libdmms_preload.so, malloc'ed memory): all of it within
+ * that buffer's requested bytes. Then dmms_free, dmms_usable_size and free()
+ * find the pool inside for its addresses (the innermost pool holding an
+ * address owns it), and the buffer holding it cannot be freed or resized
+ * (DMMS_E_BUSY) — nor its pool destroyed — until this pool is destroyed.
  * Time O(size / 64) to clear the block map. Fails (NULL, DMMS_E_INVALID_ARG
- * reported) for a bad cfg field, memory not 16-byte aligned, or a size too
- * small to hold the metadata and one block of min_block; (NULL,
- * DMMS_E_NO_MEMORY) when the OS refuses the mapping. Threads: safe. */
+ * reported) for a bad cfg field, memory not 16-byte aligned, memory that
+ * overlaps a live pool other than wholly inside one of its live buffers (its
+ * free memory, metadata, a guard, two buffers), or a size too small to hold
+ * the metadata and one block of min_block; (NULL, DMMS_E_NO_MEMORY) when the
+ * OS refuses the mapping. Threads: safe. */
 dmms_pool_t *dmms_pool_create(void *memory, size_t size, const dmms_config_t *cfg);
 
 /* Destroys a pool with no live buffers; memory it mapped goes back to the OS.
@@ -129,7 +138,8 @@ dmms_status_t dmms_pool_destroy(dmms_pool_t *pool);
 
 /* Adds a region of memory (16-byte aligned) to a pool; it is carved into the
  * largest aligned power-of-two blocks that fit. Returns DMMS_E_INVALID_ARG for
- * memory that is NULL, misaligned, overlaps a pool, or is too small, and
+ * memory that is NULL, misaligned, overlaps a pool (a live buffer of one
+ * included: only dmms_pool_create nests), or is too small, and
  * DMMS_E_NO_MEMORY when the pool's region table is full (16 regions).
  * Time O(size / 64). Threads: safe. */
 dmms_status_t dmms_pool_add_memory(dmms_pool_t *pool, void *memory, size_t size);
@@ -170,7 +180,8 @@ void *dmms_pool_calloc(dmms_pool_t *pool, size_t count, size_t size);
  * acts as alloc; size 0 keeps a minimum buffer. The caller becomes the owner.
  * Counts as one free and one allocation. Fails (NULL, old buffer untouched)
  * when the request cannot be met or ptr is not a live buffer (reported with
- * the status dmms_pool_free would give). */
+ * the status dmms_pool_free would give, DMMS_E_BUSY for a buffer that holds
+ * a live pool). */
 void *dmms_pool_realloc(dmms_pool_t *pool, void *ptr, size_t size);
 /* A buffer aligned to `alignment`, a power of two up to the largest block
  * size. Fails (NULL, DMMS_E_INVALID_ARG reported) for 0, a non-power of two,
@@ -181,6 +192,8 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  * a live pool: DMMS_E_NOT_OWNED, reported). Checks, in this order:
  *   DMMS_E_NOT_OWNED     pool is not a live pool, or ptr is outside the pool
  *                        (nothing touched)
+ *   DMMS_E_BUSY          the buffer holds a live pool (dmms_pool_create in it):
+ *                        destroy that pool first (nothing touched)
  *   DMMS_E_DOUBLE_FREE   ptr lies in free memory
  *   DMMS_E_NOT_BLOCK     ptr is inside a live buffer or the pool's metadata
  *   DMMS_E_CORRUPT       the buffer's owner record fails its checksum: the
@@ -208,7 +221,10 @@ size_t dmms_usable_size(const void *ptr);
 /* ---- the simple interface (default pool) --------------------------------- */
 void *dmms_alloc(size_t size);
 /* Frees a buffer of any pool, found from its address (DMMS_E_NOT_OWNED when
- * no pool holds it). Time O(pools * regions) to find the pool. */
+ * no pool holds it): the innermost pool holding it, when pools were made
+ * inside buffers of others; the start of a buffer holding a pool names that
+ * buffer unless the pool inside has a live buffer there. Time O(pools *
+ * regions) to find the pool. */
 dmms_status_t dmms_free(void *ptr);
 #define DMMS_ALLOC(size) dmms_pool_alloc_at(NULL, (size), __FILE__, __LINE__)
 

@@ -98,9 +98,132 @@ static void overhead_is_enough_for_every_size(void) {
     munmap(memory, room);
 }
 
+/* Exactly `count` reports since the last look, the last with `status`. */
+static void expect_reports(int count, dmms_status_t status, const char *what) {
+    if (reports != count) fprintf(stderr, "%s: %d reports (last: %s)\n", what, reports, last_report);
+    CHECK_EQ(reports, count);
+    if (count > 0) CHECK(strstr(last_report, dmms_strerror(status)) != NULL);
+    reports = 0;
+}
+
+static int inside(const void *p, const void *start, size_t size) {
+    return (const unsigned char *)p >= (const unsigned char *)start && (const unsigned char *)p < (const unsigned char *)start + size;
+}
+
+/* A pool made inside a live buffer of another pool: the RTOS way to give a
+ * subsystem its own memory. Both work; dmms_free and dmms_usable_size find the
+ * innermost pool of an address, also when the outer pool is the default pool;
+ * the outer buffer cannot be freed, resized or its pool destroyed while the
+ * pool inside lives (DMMS_E_BUSY); once that pool is destroyed, it can. And
+ * memory that is free, metadata, or not wholly inside one buffer's bytes
+ * stays refused. */
+static void pools_inside_live_buffers(void) {
+    static unsigned char memory[1 << 20] __attribute__((aligned(1 << 20)));
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.name = "outer";
+    dmms_pool_t *outer = dmms_pool_create(memory, sizeof memory, &c);
+    CHECK(outer != NULL);
+    void *below = dmms_pool_alloc(outer, 1000);
+    const size_t size = 100000;
+    unsigned char *buffer = dmms_pool_alloc(outer, size);
+    void *above = dmms_pool_alloc(outer, 1000);
+    CHECK(below != NULL && buffer != NULL && above != NULL);
+    dmms_stats_t outer_before = stats(outer);
+
+    reports = 0;
+    c.name = "inner";
+    dmms_pool_t *inner = dmms_pool_create(buffer, size, &c);
+    CHECK(inner != NULL);
+    expect_reports(0, DMMS_OK, "a pool inside a live buffer");
+    if (inner == NULL) return;
+
+    /* Both pools serve requests; every free finds the pool that owns the
+     * address, the default pool being the outer one or not. */
+    for (int as_default = 0; as_default < 2; as_default++) {
+        CHECK_EQ(dmms_set_default_pool(as_default ? outer : NULL), DMMS_OK);
+        unsigned char *in = dmms_pool_alloc(inner, 500), *out = dmms_pool_alloc(outer, 500);
+        CHECK(inside(in, buffer, size) && out != NULL && !inside(out, buffer, size));
+        CHECK_EQ(dmms_usable_size(in), 500);
+        CHECK_EQ(dmms_free(in), DMMS_OK);
+        CHECK_EQ(dmms_free(out), DMMS_OK);
+        expect_reports(0, DMMS_OK, "frees in both pools");
+        CHECK_EQ(stats(inner).total_frees, 1 + as_default);
+    }
+    unsigned char *in = dmms_pool_alloc(inner, 700);
+    CHECK(inside(in, buffer, size));
+    CHECK_EQ(dmms_pool_free(outer, in), DMMS_E_NOT_BLOCK);    /* named the outer pool: inside its buffer */
+    expect_reports(1, DMMS_E_NOT_BLOCK, "the inner buffer freed into the outer pool");
+
+    /* The outer buffer holds a live pool: it stays, and so does the outer pool. */
+    CHECK_EQ(dmms_free(buffer), DMMS_E_BUSY);
+    expect_reports(1, DMMS_E_BUSY, "dmms_free of the buffer holding a pool");
+    CHECK(strstr(last_report, "holds a live pool") != NULL);
+    CHECK_EQ(dmms_set_default_pool(inner), DMMS_OK);          /* the buffer's start is the inner pool's too */
+    CHECK_EQ(dmms_free(buffer), DMMS_E_BUSY);
+    expect_reports(1, DMMS_E_BUSY, "dmms_free of the buffer holding the default pool");
+    CHECK_EQ(dmms_usable_size(buffer), size);
+    CHECK_EQ(dmms_set_default_pool(outer), DMMS_OK);
+    CHECK_EQ(dmms_pool_free(outer, buffer), DMMS_E_BUSY);
+    expect_reports(1, DMMS_E_BUSY, "dmms_pool_free of the buffer holding a pool");
+    CHECK(dmms_pool_realloc(outer, buffer, 2 * size) == NULL);
+    expect_reports(1, DMMS_E_BUSY, "dmms_pool_realloc of the buffer holding a pool");
+    CHECK(dmms_pool_realloc(outer, buffer, size / 2) == NULL);
+    expect_reports(1, DMMS_E_BUSY, "dmms_pool_realloc (shrink) of the buffer holding a pool");
+    CHECK_EQ(dmms_pool_destroy(outer), DMMS_E_BUSY);
+    expect_reports(1, DMMS_E_BUSY, "destroy of the outer pool");
+    dmms_stats_t outer_after = stats(outer);
+    CHECK_EQ(outer_after.blocks_alloc, outer_before.blocks_alloc);
+    CHECK_EQ(outer_after.bytes_requested, outer_before.bytes_requested);
+
+    /* A pool inside a buffer of the inner pool: three deep. */
+    unsigned char *nest = dmms_pool_alloc(inner, 20000);
+    c.name = "innermost";
+    dmms_pool_t *innermost = dmms_pool_create(nest, 20000, &c);
+    CHECK(innermost != NULL);
+    void *deep = dmms_pool_alloc(innermost, 100);
+    CHECK(inside(deep, nest, 20000));
+    CHECK_EQ(dmms_free(deep), DMMS_OK);
+    CHECK_EQ(stats(innermost).total_frees, 1);
+    CHECK_EQ(dmms_free(nest), DMMS_E_BUSY);
+    expect_reports(1, DMMS_E_BUSY, "dmms_free of the inner buffer holding a pool");
+    CHECK_EQ(dmms_pool_destroy(innermost), DMMS_OK);
+    CHECK_EQ(dmms_free(nest), DMMS_OK);
+
+    /* Refused as before: memory that is not wholly inside one live buffer's bytes. */
+    unsigned char *freed = dmms_pool_alloc(outer, 4096);
+    CHECK_EQ(dmms_pool_free(outer, freed), DMMS_OK);
+    struct { unsigned char *at; size_t size; const char *what; } refused[] = {
+        { freed, 4096, "free memory" },
+        { memory + sizeof memory - 4096, 4096, "the outer pool's metadata" },
+        { buffer + size - 2048, 4096, "a buffer's end and its guard" },
+        { buffer - 1024, 4096, "a buffer's start and the block below" },
+        { in + 4096, 256, "free memory of the inner pool" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        dmms_pool_t *p = dmms_pool_create(refused[i].at, refused[i].size, NULL);
+        if (p != NULL) fprintf(stderr, "a pool was made over %s\n", refused[i].what);
+        CHECK(p == NULL);
+        expect_reports(1, DMMS_E_INVALID_ARG, refused[i].what);
+    }
+
+    /* The inner pool gone, its buffer is an ordinary buffer again. */
+    CHECK_EQ(dmms_free(in), DMMS_OK);
+    CHECK_EQ(dmms_check(inner), 0);
+    CHECK_EQ(dmms_pool_destroy(inner), DMMS_OK);
+    CHECK_EQ(dmms_free(buffer), DMMS_OK);
+    CHECK_EQ(dmms_pool_free(outer, below), DMMS_OK);
+    CHECK_EQ(dmms_pool_free(outer, above), DMMS_OK);
+    expect_reports(0, DMMS_OK, "the end");
+    CHECK_EQ(dmms_check(outer), 0);
+    CHECK_EQ(dmms_set_default_pool(NULL), DMMS_OK);
+    CHECK_EQ(dmms_pool_destroy(outer), DMMS_OK);
+}
+
 int main(void) {
     dmms_set_error_handler(count_report, NULL);
     mapped_pools_are_their_largest_blocks();
     overhead_is_enough_for_every_size();
+    pools_inside_live_buffers();
     return check_summary("test_pools");
 }

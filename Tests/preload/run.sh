@@ -76,6 +76,13 @@ status=$(cat "$work/oom.status")
 if [ $status = 134 ] && [ "$(head -c 26 "$work/oom.err")" = "dmms: DMMS_E_DOUBLE_FREE i" ] && [ ! -s "$work/oom.out" ]; then
     pass "double free: reported, then abort"; else fail "double free: reported, then abort (exit $status)"; cat "$work/oom.err"; fi
 
+echo "preload: a DMMS pool inside a malloc'ed buffer; free() finds it; the buffer stays while it lives"
+cc -O1 -I "$root/include" -o "$work/sub_pool" "$here/sub_pool.c" -L "$root/build/lib" -ldmms -Wl,-rpath,"$root/build/lib"
+LD_PRELOAD="$lib" "$work/sub_pool" > "$work/sub_pool.out" 2> "$work/sub_pool.err"; status=$?
+if [ $status = 0 ] && [ "$(cat "$work/sub_pool.out")" = "sub_pool: ok" ] && [ "$(wc -l < "$work/sub_pool.err")" = 1 ] \
+   && grep -q "^dmms: DMMS_E_BUSY in pool 'default': buffer 0x[0-9a-f]* .*holds a live pool" "$work/sub_pool.err"; then
+    pass "pool inside a malloc'ed buffer"; else fail "pool inside a malloc'ed buffer (exit $status)"; cat "$work/sub_pool.out" "$work/sub_pool.err"; fi
+
 echo "preload: threads that allocate at once get arenas; the reports cover every arena"
 cc -O1 -pthread -rdynamic -o "$work/arenas" "$here/arenas.c"
 "$work/arenas" > "$work/arenas.glibc"

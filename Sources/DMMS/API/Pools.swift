@@ -65,13 +65,20 @@ public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
     guard let config = poolConfig(config) else { return nil }
     if size == 0 || size > maxPoolBytes { return refuse("pool size is 0 or too large") }
     if address & 15 != 0 { return refuse("pool memory is not 16-byte aligned") }
-    if address != 0, Registry.overlapsAnyPool(address, size: size) {
-        return refuse("pool memory overlaps a live pool")
+    var host: (pool: Pool, buffer: UInt)? = nil     // a pool made inside a live buffer
+    if address != 0 {
+        switch Registry.placement(of: address, size: size) {
+        case .apart: break
+        case .inside(let pool, let buffer): host = (pool, buffer)
+        case .overlapping: return refuse("pool memory overlaps a live pool outside any one of its live buffers")
+        }
     }
     guard let pool = Registry.makePool(memory: address, size: size, config: config) else {
         return address == 0 ? refuse("the OS refused the memory", DMMSStatus.noMemory)
                             : refuse("pool memory too small for its metadata and one min block")
     }
+    pool.pointee.host = host?.pool
+    pool.pointee.hostBuffer = host?.buffer ?? 0
     Registry.register(pool)
     return OpaquePointer(pool)
 }

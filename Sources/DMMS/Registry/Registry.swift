@@ -31,6 +31,7 @@ enum Registry {
         Platform.globalLock()
         pool.pointee.nextPool = registryHead
         registryHead = pool
+        if let host = pool.pointee.host { host.pointee.hostedPools &+= 1 }
         Platform.globalUnlock()
     }
 
@@ -41,6 +42,7 @@ enum Registry {
         while let current = link {
             if current == pool {
                 if let previous = previous { previous.pointee.nextPool = current.pointee.nextPool } else { registryHead = current.pointee.nextPool }
+                if let host = pool.pointee.host { host.pointee.hostedPools &-= 1 }
                 break
             }
             previous = current
@@ -202,18 +204,26 @@ enum Registry {
         }
     }
 
-    /// The pool whose memory holds `address`, or nil. O(pools * regions).
+    /// The pool whose memory holds `address` — the innermost one, when pools
+    /// were made inside buffers of others (Nesting.swift) — or nil.
+    /// O(pools * regions).
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {
-        if let pool = currentDefaultPool, pool.pointee.holds(address) { return pool }
+        if let pool = currentDefaultPool, pool.pointee.holds(address) { return innermost(pool, holding: address) }
         if let arena = firstArena(from: builtinDefaultPool?.pointee.nextArena, where: { $0.pointee.holds(address) }) {
-            return arena
+            return innermost(arena, holding: address)
         }
+        return newestPool(holding: address)
+    }
+
+    /// The pool `address` belongs to, from the newest live pool that holds
+    /// it: the innermost (see owner(of:innermost:)).
+    static func newestPool(holding address: UInt) -> Pool? {
         Platform.globalLock()   // other pools may be created and destroyed meanwhile
         defer { Platform.globalUnlock() }
         var link = registryHead
         while let pool = link {
-            if pool.pointee.holds(address) { return pool }
+            if pool.pointee.holds(address) { return owner(of: address, innermost: pool) }
             link = pool.pointee.nextPool
         }
         return nil

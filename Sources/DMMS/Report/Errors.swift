@@ -212,7 +212,13 @@ enum ErrorReport {
         case DMMSStatus.doubleFree: line.append(" is already free")
         case DMMSStatus.notBlock: line.append(" is not the start of a buffer")
         case DMMSStatus.notOwned: line.append(" is not in the pool")
-        case DMMSStatus.busy: line.append(" is still live: pool not destroyed")
+        case DMMSStatus.busy:
+            if let detail = error.detail {
+                line.append(" ")
+                line.append(detail)
+            } else {
+                line.append(" is still live: pool not destroyed")
+            }
         default: break
         }
         if error.hasOwner {
