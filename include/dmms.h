@@ -17,6 +17,14 @@
  *              dereferences a pointer it cannot prove is one of its buffers;
  *              such a pointer is reported (see dmms_set_error_handler) and the
  *              pool stays consistent.
+ *   Bad pool — a handle that is not a live pool (destroyed, or never one):
+ *              every function that takes a pool reports it once as
+ *              DMMS_E_NOT_OWNED (err->ptr = the handle), touches nothing and
+ *              returns its failure value: NULL, DMMS_E_NOT_OWNED, or 0 —
+ *              except dmms_check (1: the handle is the problem found),
+ *              dmms_show (one line saying the handle is not a live pool) and
+ *              dmms_report_json (the document {"error": "handle … is not a
+ *              live pool"}).
  *
  * Every function that takes a pool accepts NULL for the default pool.
  * Errors are reported through the error handler *and* returned as a status
@@ -49,7 +57,8 @@ typedef int32_t dmms_status_t;
 #define DMMS_E_OVERRUN           6  /* freed, but bytes past the requested end were written */
 #define DMMS_E_CORRUPT           7  /* buffer metadata damaged: quarantined, pool consistent */
 #define DMMS_E_WRITE_AFTER_FREE  8  /* free-fill pattern damaged (DMMS_F_FILL_FREE)         */
-#define DMMS_E_BUSY              9  /* destroy refused: buffers still live                 */
+#define DMMS_E_BUSY              9  /* destroy refused: buffers still live; or free/realloc
+                                       refused: the buffer holds a live pool               */
 
 /* Short upper-case name of a status ("DMMS_E_OVERRUN"); "DMMS_E_UNKNOWN" for
  * values outside the list. Time O(1). Never returns NULL. */
@@ -64,7 +73,9 @@ const char *dmms_strerror(dmms_status_t status);
 #define DMMS_F_GUARD           0x02u /* guard bytes, checked at free        (default on)  */
 #define DMMS_F_TRACK_OWNER     0x04u /* task id, call site, sequence        (default on)  */
 #define DMMS_F_FILL_FREE       0x08u /* fill freed buffers, verify on reuse (default off) */
-#define DMMS_F_ABORT_ON_ERROR  0x10u /* abort() after reporting an error    (default off) */
+#define DMMS_F_ABORT_ON_ERROR  0x10u /* abort() after reporting an error    (default off);
+                                        never for DMMS_E_NO_MEMORY: a request that
+                                        cannot be met returns NULL as without it    */
 
 typedef struct dmms_config_s {
     uint32_t    flags;
@@ -89,40 +100,58 @@ void dmms_config_init(dmms_config_t *cfg);
  * one block of 2^n bytes.
  */
 
-/* Bytes of metadata a pool needs to manage `size` bytes of blocks, so that
- * dmms_pool_create(m, size + dmms_pool_overhead(size, cfg), cfg) with m aligned
- * to min_block has at least `size` bytes in blocks. cfg NULL = defaults.
- * Time O(1). Fails (returns 0) for an invalid cfg. */
+/* The bytes a pool needs besides `size` bytes of blocks: its metadata, and
+ * what rounds `size` up to whole min blocks (at least one). For every size:
+ * dmms_pool_create(m, size + dmms_pool_overhead(size, cfg), cfg), with m
+ * aligned to min_block, succeeds and has at least `size` bytes in blocks
+ * (dmms_stats: pool_bytes). cfg NULL = defaults. Time O(1). Fails (returns 0)
+ * for an invalid cfg or a size no pool can have (above SIZE_MAX / 4). */
 size_t dmms_pool_overhead(size_t size, const dmms_config_t *cfg);
 
 /* Creates a pool over `memory` (16-byte aligned, `size` bytes, owned by the
  * pool until destroyed) or, with memory NULL, with exactly `size` bytes of
  * blocks (rounded up to min_block) in memory mapped from the OS, aligned so
  * that a power-of-two size is one block. cfg NULL = defaults.
+ * `memory` may lie inside a live buffer of another pool (a sub-pool carved
+ * from a buffer; under libdmms_preload.so, malloc'ed memory): all of it within
+ * that buffer's requested bytes. Then dmms_free, dmms_usable_size and free()
+ * find the pool inside for its addresses (the innermost pool holding an
+ * address owns it), and the buffer holding it cannot be freed or resized
+ * (DMMS_E_BUSY) — nor its pool destroyed — until this pool is destroyed.
  * Time O(size / 64) to clear the block map. Fails (NULL, DMMS_E_INVALID_ARG
- * reported) for a bad cfg field, memory not 16-byte aligned, or a size too
- * small to hold the metadata and one block of min_block; (NULL,
- * DMMS_E_NO_MEMORY) when the OS refuses the mapping. Threads: safe. */
+ * reported) for a bad cfg field, memory not 16-byte aligned, memory that
+ * overlaps a live pool other than wholly inside one of its live buffers (its
+ * free memory, metadata, a guard, two buffers), or a size too small to hold
+ * the metadata and one block of min_block; (NULL, DMMS_E_NO_MEMORY) when the
+ * OS refuses the mapping. Threads: safe. */
 dmms_pool_t *dmms_pool_create(void *memory, size_t size, const dmms_config_t *cfg);
 
 /* Destroys a pool with no live buffers; memory it mapped goes back to the OS.
  * Returns DMMS_E_BUSY (pool untouched) while buffers are live, DMMS_E_NOT_OWNED
  * for a handle that is not a live pool, DMMS_E_INVALID_ARG for the built-in
- * default pool (and the arenas libdmms_preload.so adds beside it). Time
- * O(regions). Threads: no other call may use the pool. */
+ * default pool (and the arenas libdmms_preload.so adds beside it); each is
+ * reported. NULL is the default pool: the built-in one is refused so; a pool
+ * installed by dmms_set_default_pool is destroyed as by its handle, and the
+ * built-in pool is the default again. Time O(regions). Threads: no other call
+ * may use the pool. */
 dmms_status_t dmms_pool_destroy(dmms_pool_t *pool);
 
 /* Adds a region of memory (16-byte aligned) to a pool; it is carved into the
  * largest aligned power-of-two blocks that fit. Returns DMMS_E_INVALID_ARG for
- * memory that is NULL, misaligned, overlaps a pool, or is too small, and
+ * memory that is NULL, misaligned, overlaps a pool (a live buffer of one
+ * included: only dmms_pool_create nests), or is too small, and
  * DMMS_E_NO_MEMORY when the pool's region table is full (16 regions).
  * Time O(size / 64). Threads: safe. */
 dmms_status_t dmms_pool_add_memory(dmms_pool_t *pool, void *memory, size_t size);
 
 /* The default pool: created on first use from DMMS_POOL_SIZE bytes (default
  * 64 MiB) mapped from the OS, growing by mapped regions when a request cannot
- * be met — unless dmms_set_default_pool installed one first. Returns NULL only
- * when the OS refuses the first mapping. Time O(1) after the first call. */
+ * be met — unless dmms_set_default_pool installed one first. A region is
+ * twice the largest so far (at most 1 GiB) or the block a request needs if
+ * larger; when the OS refuses a size (a limit on address space), half of it
+ * is asked for, and so on down to the block needed (for the first region:
+ * down to 1 MiB). Returns NULL only when the OS refuses even that first
+ * mapping. Time O(1) after the first call. */
 dmms_pool_t *dmms_default_pool(void);
 
 /* Makes `pool` the default (the RTOS way: a pool over a static array). NULL
@@ -151,15 +180,20 @@ void *dmms_pool_calloc(dmms_pool_t *pool, size_t count, size_t size);
  * acts as alloc; size 0 keeps a minimum buffer. The caller becomes the owner.
  * Counts as one free and one allocation. Fails (NULL, old buffer untouched)
  * when the request cannot be met or ptr is not a live buffer (reported with
- * the status dmms_pool_free would give). */
+ * the status dmms_pool_free would give, DMMS_E_BUSY for a buffer that holds
+ * a live pool). */
 void *dmms_pool_realloc(dmms_pool_t *pool, void *ptr, size_t size);
 /* A buffer aligned to `alignment`, a power of two up to the largest block
  * size. Fails (NULL, DMMS_E_INVALID_ARG reported) for 0, a non-power of two,
  * or an alignment larger than any block of the pool. */
 void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
 
-/* Returns a buffer to its pool. NULL is DMMS_OK. Checks, in this order:
- *   DMMS_E_NOT_OWNED     ptr is outside the pool (nothing touched)
+/* Returns a buffer to its pool. ptr NULL is DMMS_OK (with a pool that is not
+ * a live pool: DMMS_E_NOT_OWNED, reported). Checks, in this order:
+ *   DMMS_E_NOT_OWNED     pool is not a live pool, or ptr is outside the pool
+ *                        (nothing touched)
+ *   DMMS_E_BUSY          the buffer holds a live pool (dmms_pool_create in it):
+ *                        destroy that pool first (nothing touched)
  *   DMMS_E_DOUBLE_FREE   ptr lies in free memory
  *   DMMS_E_NOT_BLOCK     ptr is inside a live buffer or the pool's metadata
  *   DMMS_E_CORRUPT       the buffer's owner record fails its checksum: the
@@ -187,7 +221,10 @@ size_t dmms_usable_size(const void *ptr);
 /* ---- the simple interface (default pool) --------------------------------- */
 void *dmms_alloc(size_t size);
 /* Frees a buffer of any pool, found from its address (DMMS_E_NOT_OWNED when
- * no pool holds it). Time O(pools * regions) to find the pool. */
+ * no pool holds it): the innermost pool holding it, when pools were made
+ * inside buffers of others; the start of a buffer holding a pool names that
+ * buffer unless the pool inside has a live buffer there. Time O(pools *
+ * regions) to find the pool. */
 dmms_status_t dmms_free(void *ptr);
 #define DMMS_ALLOC(size) dmms_pool_alloc_at(NULL, (size), __FILE__, __LINE__)
 
@@ -222,19 +259,20 @@ typedef struct dmms_stats_s {
 } dmms_stats_t;
 
 /* A consistent snapshot (taken under the pool lock). Quarantined buffers are
- * in neither bytes_free nor bytes_alloc. Returns DMMS_E_INVALID_ARG for out
- * NULL, DMMS_E_NOT_OWNED for a bad handle. Time O(block sizes). */
+ * in neither bytes_free nor bytes_alloc. Returns DMMS_E_NOT_OWNED for a bad
+ * handle (checked first), DMMS_E_INVALID_ARG for out NULL; both reported.
+ * Time O(block sizes). */
 dmms_status_t dmms_stats(dmms_pool_t *pool, dmms_stats_t *out);
 /* How many requests found no free block and first joined every lazily freed
  * block (the one step whose work is not bounded: O(lazily freed blocks)).
- * 0 for a bad handle. Time O(1). */
+ * 0 for a bad handle (reported). Time O(1). */
 uint64_t dmms_demand_joins(dmms_pool_t *pool);
 /* Sets every high-water mark (and max_bytes_alloc) to the current value.
- * Time O(block sizes). */
+ * A bad handle is reported. Time O(block sizes). */
 void     dmms_stats_reset_peaks(dmms_pool_t *pool);
 /* The smallest pool size (a power of two plus dmms_pool_overhead) that holds
- * every block size at its high-water mark at once. 0 for a bad handle.
- * Time O(block sizes). */
+ * every block size at its high-water mark at once. 0 for a bad handle
+ * (reported). Time O(block sizes). */
 uint64_t dmms_suggest_pool_size(dmms_pool_t *pool);
 
 /* ---- visibility -------------------------------------------------------------
@@ -245,13 +283,15 @@ uint64_t dmms_suggest_pool_size(dmms_pool_t *pool);
 typedef void (*dmms_output_fn)(const char *text, void *arg);   /* NULL = stderr */
 
 /* Level 0: memPartShow's table; 1: + one row per block size and the suggested
- * pool size; 2: + every live buffer; 3: + every free block. Time O(live + free
- * blocks). */
+ * pool size; 2: + every live buffer; 3: + every free block. A bad handle is
+ * reported and gets one line, "handle 0x… is not a live pool". Time O(live +
+ * free blocks). */
 void     dmms_show(dmms_pool_t *pool, int32_t level, dmms_output_fn out, void *arg);
 /* One JSON document: config, stats, orders, live buffers, recent errors (the
  * last 16) and the pool map (every block of every region as
  * [offset, order, state, owner-group]). Strings are escaped so that any bytes
- * in a name or file give valid JSON. Time O(live + free blocks). */
+ * in a name or file give valid JSON. A bad handle is reported and gets
+ * {"error": "handle 0x… is not a live pool"}. Time O(live + free blocks). */
 void     dmms_report_json(dmms_pool_t *pool, dmms_output_fn out, void *arg);
 
 typedef struct dmms_block_info_s {
@@ -266,21 +306,25 @@ typedef struct dmms_block_info_s {
 typedef int32_t (*dmms_walk_fn)(const dmms_block_info_t *info, void *arg); /* !=0 stops */
 
 /* Passes every live buffer, in address order, to fn (called without the pool
- * lock: fn may allocate or free). Returns how many were passed. Owner fields
- * are 0/NULL without DMMS_F_TRACK_OWNER. Time O(live + free blocks). */
+ * lock: fn may allocate or free). Returns how many were passed (0 for a bad
+ * handle, reported). Owner fields are 0/NULL without DMMS_F_TRACK_OWNER.
+ * Time O(live + free blocks). */
 uint64_t dmms_walk(dmms_pool_t *pool, dmms_walk_fn fn, void *arg);
-/* Sequence number of the latest allocation (0 if none). Time O(1). */
+/* Sequence number of the latest allocation (0 if none, and for a bad handle,
+ * reported). Time O(1). */
 uint64_t dmms_mark(dmms_pool_t *pool);
 /* Reports the live buffers allocated after mark `since`, grouped by owner and
  * call site, largest group (by requested bytes) first; returns how many
- * buffers. Needs DMMS_F_TRACK_OWNER (else returns 0). Time O(live + groups^2). */
+ * buffers. Needs DMMS_F_TRACK_OWNER (else returns 0). 0 for a bad handle
+ * (reported). Time O(live + groups^2). */
 uint64_t dmms_report_leaks(dmms_pool_t *pool, uint64_t since, dmms_output_fn out, void *arg);
 /* Verifies every live buffer's guard and owner record, every free block's
  * links (and fill pattern with DMMS_F_FILL_FREE), the block map, the free lists
  * and the counters. Reports each problem through the error handler (every one:
  * four per pass over the pool, so reporting p problems costs p/4 passes) and
  * returns how many it found (0: consistent). Quarantined buffers are not
- * problems. Time O(live + free blocks) per pass. */
+ * problems. A bad handle is reported and counts as one problem (returns 1).
+ * Time O(live + free blocks) per pass. */
 uint64_t dmms_check(dmms_pool_t *pool);
 
 /* ---- errors ----------------------------------------------------------------- */
@@ -309,7 +353,9 @@ typedef void (*dmms_error_fn)(const dmms_error_t *err, void *arg);
  * call hands at most 4 errors to the handler (only several damaged structures
  * found at once make more; dmms_check reports all of its own): any more are
  * counted as "undelivered_errors" in dmms_show and the JSON report. With
- * DMMS_F_ABORT_ON_ERROR the pool calls abort() after the handler returns. */
+ * DMMS_F_ABORT_ON_ERROR the pool calls abort() after the handler returns, the
+ * message written to stderr first (also when a handler is installed);
+ * DMMS_E_NO_MEMORY is an answer, not a misuse, and never aborts. */
 void dmms_set_error_handler(dmms_error_fn fn, void *arg);
 
 /* ---- porting ---------------------------------------------------------------- */

@@ -55,7 +55,7 @@ enum Arenas {
     /// header, which other threads keep writing — then every pool.
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {
-        if let mine = threadArena, mine.pointee.holds(address) { return mine }
+        if let mine = threadArena, mine.pointee.holds(address) { return Registry.innermost(mine, holding: address) }
         return Registry.pool(holding: address)
     }
 

@@ -54,7 +54,7 @@ public func interposeRealloc(_ memory: UnsafeMutableRawPointer?, _ size: UInt, _
         Platform.setErrno(noMemory: true)
         return nil
     }
-    let moved = pool.locked { $0.reallocate(address, size: size, site: site(caller)) }
+    let moved = pool.reallocateBuffer(address, size: size, site: site(caller))
     if moved == 0 { Platform.setErrno(noMemory: true) }
     return UnsafeMutableRawPointer(bitPattern: moved)
 }
@@ -120,7 +120,7 @@ public func interposeFree(_ memory: UnsafeMutableRawPointer?) {
         reportUnattached(DMMSStatus.notOwned, pointer: address, detail: "free of a pointer in no pool")
         return
     }
-    _ = pool.locked { $0.free(address) }
+    _ = pool.freeBuffer(address)
 }
 
 @_cdecl("_dmms_interpose_usable_size")

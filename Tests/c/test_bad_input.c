@@ -366,6 +366,142 @@ static void bad_memory_and_the_default_pool(dmms_pool_t *p) {
     CHECK_EQ(dmms_check(p), 0);
 }
 
+/* dmms_pool_destroy(NULL): NULL is the default pool, as everywhere. The
+ * built-in one is never destroyed (DMMS_E_INVALID_ARG, reported); an installed
+ * one is destroyed as by its handle (DMMS_E_BUSY while buffers live), and the
+ * built-in pool is the default again. */
+static void destroying_the_default_pool_by_null(void) {
+    reset();
+    CHECK_EQ(dmms_pool_destroy(NULL), DMMS_E_INVALID_ARG);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_INVALID_ARG);
+    CHECK(strstr(rec.message, "never destroyed") != NULL);
+    dmms_pool_t *builtin = dmms_default_pool();
+    CHECK_EQ(dmms_check(builtin), 0);
+
+    static unsigned char memory[1 << 16] __attribute__((aligned(64)));
+    dmms_pool_t *installed = dmms_pool_create(memory, sizeof memory, NULL);
+    CHECK(installed != NULL);
+    CHECK_EQ(dmms_set_default_pool(installed), DMMS_OK);
+    unsigned char *live = dmms_alloc(10);
+    CHECK(live >= memory && live < memory + sizeof memory);
+    reset();
+    CHECK_EQ(dmms_pool_destroy(NULL), DMMS_E_BUSY);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_BUSY);
+    CHECK(dmms_default_pool() == installed);
+    CHECK_EQ(dmms_free(live), DMMS_OK);
+    reset();
+    CHECK_EQ(dmms_pool_destroy(NULL), DMMS_OK);
+    CHECK_EQ(rec.count, 0);
+    CHECK(dmms_default_pool() == builtin);
+    unsigned char *again = dmms_alloc(10);
+    CHECK(again != NULL && (again < memory || again >= memory + sizeof memory));
+    CHECK_EQ(dmms_free(again), DMMS_OK);
+    CHECK_EQ(dmms_check(NULL), 0);
+}
+
+/* Text written by dmms_show, dmms_report_json and dmms_report_leaks. */
+static char shown[4096];
+static size_t shown_lines;
+static void collect(const char *line, void *arg) {
+    (void)arg;
+    size_t used = strlen(shown);
+    snprintf(shown + used, sizeof shown - used, "%s", line);
+    shown_lines++;
+}
+static void clear_shown(void) { shown[0] = 0; shown_lines = 0; }
+static int walked;
+static int32_t count_walk(const dmms_block_info_t *info, void *arg) { (void)info; (void)arg; walked++; return 0; }
+
+/* Exactly one report since the last reset: DMMS_E_NOT_OWNED naming `handle`. */
+static void expect_handle_reported(dmms_pool_t *handle, const char *what) {
+    if (rec.count != 1 || rec.last.status != DMMS_E_NOT_OWNED || rec.last.ptr != handle)
+        fprintf(stderr, "%s with a bad handle: %d reports, the last %s\n", what, rec.count, dmms_strerror(rec.last.status));
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_NOT_OWNED);
+    CHECK(rec.last.ptr == handle);
+    reset();
+}
+
+/* Every function of dmms.h that takes a pool, given a handle that is not a
+ * live pool — a destroyed pool, the address of a stack variable: no crash, one
+ * DMMS_E_NOT_OWNED report naming the handle, and the documented answer. */
+static void bad_handles(void) {
+    static unsigned char memory[1 << 16] __attribute__((aligned(64)));
+    static unsigned char spare[4096] __attribute__((aligned(64)));
+    dmms_pool_t *destroyed = dmms_pool_create(memory, sizeof memory, NULL);
+    CHECK(destroyed != NULL);
+    CHECK_EQ(dmms_pool_destroy(destroyed), DMMS_OK);
+    int on_stack = 0;
+    dmms_pool_t *handles[] = { destroyed, (dmms_pool_t *)&on_stack };
+    for (int h = 0; h < 2; h++) {
+        dmms_pool_t *bad = handles[h];
+        dmms_stats_t s;
+        reset();
+        CHECK_EQ(dmms_pool_destroy(bad), DMMS_E_NOT_OWNED);
+        expect_handle_reported(bad, "dmms_pool_destroy");
+        CHECK_EQ(dmms_pool_add_memory(bad, spare, sizeof spare), DMMS_E_NOT_OWNED);
+        expect_handle_reported(bad, "dmms_pool_add_memory");
+        CHECK_EQ(dmms_set_default_pool(bad), DMMS_E_NOT_OWNED);
+        expect_handle_reported(bad, "dmms_set_default_pool");
+        CHECK(dmms_pool_alloc(bad, 10) == NULL);
+        expect_handle_reported(bad, "dmms_pool_alloc");
+        CHECK(dmms_pool_alloc_at(bad, 10, __FILE__, __LINE__) == NULL);
+        expect_handle_reported(bad, "dmms_pool_alloc_at");
+        CHECK(dmms_pool_calloc(bad, 2, 10) == NULL);
+        expect_handle_reported(bad, "dmms_pool_calloc");
+        CHECK(dmms_pool_realloc(bad, NULL, 10) == NULL);
+        expect_handle_reported(bad, "dmms_pool_realloc(NULL)");
+        CHECK(dmms_pool_realloc(bad, spare, 10) == NULL);
+        expect_handle_reported(bad, "dmms_pool_realloc");
+        CHECK(dmms_pool_aligned_alloc(bad, 64, 10) == NULL);
+        expect_handle_reported(bad, "dmms_pool_aligned_alloc");
+        CHECK_EQ(dmms_pool_free(bad, spare), DMMS_E_NOT_OWNED);
+        expect_handle_reported(bad, "dmms_pool_free");
+        CHECK_EQ(dmms_pool_free(bad, NULL), DMMS_E_NOT_OWNED);
+        expect_handle_reported(bad, "dmms_pool_free(NULL)");
+        CHECK_EQ(dmms_stats(bad, &s), DMMS_E_NOT_OWNED);
+        expect_handle_reported(bad, "dmms_stats");
+        CHECK_EQ(dmms_stats(bad, NULL), DMMS_E_NOT_OWNED);          /* the handle is checked first */
+        expect_handle_reported(bad, "dmms_stats(NULL)");
+        CHECK_EQ(dmms_demand_joins(bad), 0);
+        expect_handle_reported(bad, "dmms_demand_joins");
+        dmms_stats_reset_peaks(bad);
+        expect_handle_reported(bad, "dmms_stats_reset_peaks");
+        CHECK_EQ(dmms_suggest_pool_size(bad), 0);
+        expect_handle_reported(bad, "dmms_suggest_pool_size");
+        clear_shown();
+        dmms_show(bad, 3, collect, NULL);
+        expect_handle_reported(bad, "dmms_show");
+        CHECK_EQ(shown_lines, 1);
+        CHECK(strstr(shown, "is not a live pool") != NULL);
+        clear_shown();
+        dmms_report_json(bad, collect, NULL);
+        expect_handle_reported(bad, "dmms_report_json");
+        CHECK(strncmp(shown, "{\"error\": ", 10) == 0 && strstr(shown, "not a live pool\"}") != NULL);
+        walked = 0;
+        CHECK_EQ(dmms_walk(bad, count_walk, NULL), 0);
+        expect_handle_reported(bad, "dmms_walk");
+        CHECK_EQ(walked, 0);
+        CHECK_EQ(dmms_mark(bad), 0);
+        expect_handle_reported(bad, "dmms_mark");
+        clear_shown();
+        CHECK_EQ(dmms_report_leaks(bad, 0, collect, NULL), 0);
+        expect_handle_reported(bad, "dmms_report_leaks");
+        CHECK_EQ(dmms_check(bad), 1);                   /* the bad handle is the problem found */
+        expect_handle_reported(bad, "dmms_check");
+    }
+    /* A good handle and nowhere to write the figures: refused and reported too. */
+    dmms_pool_t *p = dmms_pool_create(memory, sizeof memory, NULL);
+    reset();
+    CHECK_EQ(dmms_stats(p, NULL), DMMS_E_INVALID_ARG);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_INVALID_ARG);
+    CHECK_EQ(dmms_check(p), 0);
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+}
+
 /* An underflow of a buffer whose neighbour below is live lands in that
  * neighbour's block tail: seen by dmms_check and reported when the neighbour
  * is freed, as its overrun at the damaged byte's offset. Every length 1..8. */
@@ -484,6 +620,8 @@ int main(void) {
     write_after_free();
     damaged_links_of_a_large_block();
     bad_memory_and_the_default_pool(p);
+    destroying_the_default_pool_by_null();
+    bad_handles();
     underflow_into_a_live_block();
 
     dmms_stats_t s = stats(p);

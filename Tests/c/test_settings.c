@@ -80,15 +80,54 @@ static int double_free_with_abort(const void *arg) {
     return 0;                   /* not reached */
 }
 
+static void quiet_handler(const dmms_error_t *e, void *arg) { (void)e; (void)arg; }
+
+/* The reason for an abort is on stderr even when the program's handler, which
+ * prints nothing, took the report. */
+static int double_free_with_abort_and_handler(const void *arg) {
+    dmms_set_error_handler(quiet_handler, NULL);
+    return double_free_with_abort(arg);
+}
+
 static void abort_on_error(void) {
     char err[2048];
     int status = in_child(double_free_with_abort, NULL, err, sizeof err);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
     CHECK(strstr(err, "dmms: DMMS_E_DOUBLE_FREE") != NULL);
+    status = in_child(double_free_with_abort_and_handler, NULL, err, sizeof err);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CHECK(strstr(err, "dmms: DMMS_E_DOUBLE_FREE") != NULL);
+}
+
+/* DMMS_F_ABORT_ON_ERROR: out of memory is an answer, not a misuse. Requests
+ * that cannot be met (past every block, larger than the pool) return NULL,
+ * reported as DMMS_E_NO_MEMORY, and the program goes on. */
+static int out_of_memory_with_abort(const void *arg) {
+    (void)arg;
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.flags |= DMMS_F_ABORT_ON_ERROR;
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
+    if (dmms_pool_alloc(p, SIZE_MAX / 2) != NULL) return 20;
+    if (dmms_pool_alloc(p, 1 << 17) != NULL) return 21;
+    if (dmms_pool_calloc(p, SIZE_MAX, 2) != NULL) return 22;
+    void *q = dmms_pool_alloc(p, 10);
+    if (dmms_pool_realloc(p, q, 1 << 17) != NULL) return 23;
+    if (dmms_pool_free(p, q) != DMMS_OK) return 24;
+    return 0;
+}
+
+static void no_memory_never_aborts(void) {
+    char err[4096];
+    int status = in_child(out_of_memory_with_abort, NULL, err, sizeof err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fprintf(stderr, "out of memory with abort: wait status %d\n", status);
+    CHECK(strstr(err, "dmms: DMMS_E_NO_MEMORY") != NULL);     /* still reported */
 }
 
 int main(void) {
     abort_on_error();
+    no_memory_never_aborts();
     const uint64_t M = 1 << 20;
     setting_t cases[] = {
         { NULL, NULL, 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },

@@ -39,6 +39,50 @@ if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(b['re
 DMMS_POOL_SIZE=banana LD_PRELOAD="$lib" /bin/true 2> "$work/bad_env.err"
 if grep -q "ignoring DMMS_POOL_SIZE='banana'" "$work/bad_env.err"; then pass "bad environment value"; else fail "bad environment value"; fi
 
+echo "preload: requests over 1 GiB (1 GiB + 1, 3 GiB): 5 times each and two at once, in 3 runs"
+cc -O1 -o "$work/large" "$here/large.c"
+"$work/large" > "$work/large.glibc"
+large_ok=1
+for run in 1 2 3; do      # each run maps at other addresses: luck must not decide
+    if ! LD_PRELOAD="$lib" "$work/large" > "$work/large.dmms" 2> "$work/large.err" \
+       || ! cmp -s "$work/large.glibc" "$work/large.dmms" || [ -s "$work/large.err" ]; then
+        large_ok=0; cat "$work/large.dmms" "$work/large.err"
+    fi
+done
+if [ $large_ok = 1 ]; then pass "large requests"; else fail "large requests"; fi
+
+echo "preload: malloc until NULL under ulimit -v (1 GiB, 128 MiB): at least 80% of what glibc gets"
+cc -O1 -o "$work/until_null" "$here/until_null.c"
+for limit in 1048576 131072; do     # KiB; 128 MiB is less than the first region's mapping
+    glibc_mib=$( (ulimit -v $limit; "$work/until_null") | cut -d' ' -f1)
+    dmms_mib=$( (ulimit -v $limit; LD_PRELOAD="$lib" "$work/until_null") 2> "$work/until_null.err" | cut -d' ' -f1)
+    glibc_mib=${glibc_mib:-0} dmms_mib=${dmms_mib:-0}
+    echo "  limit $((limit / 1024)) MiB: glibc $glibc_mib MiB, DMMS $dmms_mib MiB"
+    if [ "$glibc_mib" -gt 0 ] && [ $((dmms_mib * 100)) -ge $((glibc_mib * 80)) ] && [ ! -s "$work/until_null.err" ]; then
+        pass "address-space limit $((limit / 1024)) MiB"; else fail "address-space limit $((limit / 1024)) MiB"; cat "$work/until_null.err"; fi
+done
+
+echo "preload: DMMS_ABORT=1 aborts on a misuse (report first), never on out of memory"
+cc -O1 -o "$work/out_of_memory" "$here/out_of_memory.c"
+if DMMS_ABORT=1 LD_PRELOAD="$lib" "$work/out_of_memory" > "$work/oom.out" 2> "$work/oom.err" \
+   && grep -q "^went on$" "$work/oom.out" && [ ! -s "$work/oom.err" ]; then
+    pass "out of memory: NULL and ENOMEM"; else fail "out of memory: NULL and ENOMEM"; cat "$work/oom.out" "$work/oom.err"; fi
+status=0; DMMS_ABORT=1 LD_PRELOAD="$lib" python3 -c 'bytearray(2**60)' 2> "$work/oom.python" || status=$?
+if [ $status = 1 ] && grep -q "^MemoryError" "$work/oom.python"; then
+    pass "Python: MemoryError"; else fail "Python: MemoryError (exit $status)"; cat "$work/oom.python"; fi
+# (the status through a file: the subshell outlives the abort, so bash's "Aborted" notice goes to /dev/null)
+( DMMS_ABORT=1 LD_PRELOAD="$lib" "$work/out_of_memory" double-free > "$work/oom.out" 2> "$work/oom.err"; echo $? > "$work/oom.status" ) 2> /dev/null
+status=$(cat "$work/oom.status")
+if [ $status = 134 ] && [ "$(head -c 26 "$work/oom.err")" = "dmms: DMMS_E_DOUBLE_FREE i" ] && [ ! -s "$work/oom.out" ]; then
+    pass "double free: reported, then abort"; else fail "double free: reported, then abort (exit $status)"; cat "$work/oom.err"; fi
+
+echo "preload: a DMMS pool inside a malloc'ed buffer; free() finds it; the buffer stays while it lives"
+cc -O1 -I "$root/include" -o "$work/sub_pool" "$here/sub_pool.c" -L "$root/build/lib" -ldmms -Wl,-rpath,"$root/build/lib"
+LD_PRELOAD="$lib" "$work/sub_pool" > "$work/sub_pool.out" 2> "$work/sub_pool.err"; status=$?
+if [ $status = 0 ] && [ "$(cat "$work/sub_pool.out")" = "sub_pool: ok" ] && [ "$(wc -l < "$work/sub_pool.err")" = 1 ] \
+   && grep -q "^dmms: DMMS_E_BUSY in pool 'default': buffer 0x[0-9a-f]* .*holds a live pool" "$work/sub_pool.err"; then
+    pass "pool inside a malloc'ed buffer"; else fail "pool inside a malloc'ed buffer (exit $status)"; cat "$work/sub_pool.out" "$work/sub_pool.err"; fi
+
 echo "preload: threads that allocate at once get arenas; the reports cover every arena"
 cc -O1 -pthread -rdynamic -o "$work/arenas" "$here/arenas.c"
 "$work/arenas" > "$work/arenas.glibc"

@@ -46,14 +46,16 @@ public func cPoolAlignedAlloc(_ handle: OpaquePointer?, _ alignment: UInt, _ siz
 public func cPoolRealloc(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?, _ size: UInt) -> UnsafeMutableRawPointer? {
     guard let memory = memory else { return allocate(handle, size, alignment: 0, site: .none) }
     guard let pool = livePool(handle) else { return nil }
-    return UnsafeMutableRawPointer(bitPattern: pool.locked { $0.reallocate(UInt(bitPattern: memory), size: size, site: .none) })
+    return UnsafeMutableRawPointer(bitPattern: pool.reallocateBuffer(UInt(bitPattern: memory), size: size, site: .none))
 }
 
 @_cdecl("dmms_pool_free")
 public func cPoolFree(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?) -> dmms_status_t {
-    guard let memory = memory else { return DMMSStatus.ok }
+    // Freeing NULL does nothing, but a bad pool handle is still a bad handle
+    // (NULL, the default pool, is not made just for it).
+    guard let memory = memory else { return handle == nil || livePool(handle) != nil ? DMMSStatus.ok : DMMSStatus.notOwned }
     guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
-    return pool.locked { $0.free(UInt(bitPattern: memory)) }
+    return pool.freeBuffer(UInt(bitPattern: memory))
 }
 
 @_cdecl("dmms_free")
@@ -64,7 +66,7 @@ public func cFree(_ memory: UnsafeMutableRawPointer?) -> dmms_status_t {
         reportUnattached(DMMSStatus.notOwned, pointer: address, detail: "pointer is in no pool")
         return DMMSStatus.notOwned
     }
-    return pool.locked { $0.free(address) }
+    return pool.freeBuffer(address)
 }
 
 @_cdecl("dmms_usable_size")

@@ -39,10 +39,17 @@ func livePool(_ handle: OpaquePointer?) -> Pool? {
     return nil
 }
 
+/// The most memory a pool (or a region added to one) may be: sizes stay far
+/// from overflow in every sum over regions and metadata.
+let maxPoolBytes = UInt.max / 4
+
 @_cdecl("dmms_pool_overhead")
 public func cPoolOverhead(_ size: UInt, _ config: UnsafePointer<dmms_config_t>?) -> UInt {
-    guard let config = poolConfig(config), size <= UInt.max / 2 else { return 0 }
-    return config.metadataBytes(forData: alignUp(size, config.minBlock), firstRegion: true)
+    guard let config = poolConfig(config), size <= maxPoolBytes else { return 0 }
+    // What rounds `size` up to whole min blocks is part of the overhead: the
+    // promise is about `size` + overhead bytes of memory.
+    let data = config.blockBytes(holding: size)
+    return data &- size &+ config.metadataBytes(forData: data, firstRegion: true)
 }
 
 @_cdecl("dmms_pool_create")
@@ -56,26 +63,34 @@ public func cPoolCreate(_ memory: UnsafeMutableRawPointer?, _ size: UInt,
     }
     if let config = config, let problem = PoolConfig.problem(in: config.pointee) { return refuse(problem) }
     guard let config = poolConfig(config) else { return nil }
-    if size == 0 || size > UInt.max / 4 { return refuse("pool size is 0 or too large") }
+    if size == 0 || size > maxPoolBytes { return refuse("pool size is 0 or too large") }
     if address & 15 != 0 { return refuse("pool memory is not 16-byte aligned") }
-    if address != 0, Registry.overlapsAnyPool(address, size: size) {
-        return refuse("pool memory overlaps a live pool")
+    var host: (pool: Pool, buffer: UInt)? = nil     // a pool made inside a live buffer
+    if address != 0 {
+        switch Registry.placement(of: address, size: size) {
+        case .apart: break
+        case .inside(let pool, let buffer): host = (pool, buffer)
+        case .overlapping: return refuse("pool memory overlaps a live pool outside any one of its live buffers")
+        }
     }
     guard let pool = Registry.makePool(memory: address, size: size, config: config) else {
         return address == 0 ? refuse("the OS refused the memory", DMMSStatus.noMemory)
                             : refuse("pool memory too small for its metadata and one min block")
     }
+    pool.pointee.host = host?.pool
+    pool.pointee.hostBuffer = host?.buffer ?? 0
     Registry.register(pool)
     return OpaquePointer(pool)
 }
 
 @_cdecl("dmms_pool_destroy")
 public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
-    guard let handle = handle, let pool = livePool(handle) else { return DMMSStatus.notOwned }
-    if pool.pointee.growsFromOS {           // the built-in default pool or one of its arenas
-        reportUnattached(DMMSStatus.invalidArgument, detail: "built-in pools (the default pool, its arenas) are never destroyed")
-        return DMMSStatus.invalidArgument
-    }
+    // NULL is the default pool, as for every call: an installed one is
+    // destroyed as by its handle; the built-in one never is (and is not
+    // made just to be refused).
+    if handle == nil && installedDefaultPool == nil { return refuseBuiltinDestroy() }
+    guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
+    if pool.pointee.growsFromOS { return refuseBuiltinDestroy() }   // the built-in default pool or one of its arenas
     let live = pool.locked { $0.liveBufferCount }
     if live > 0 {
         pool.locked { state in
@@ -88,11 +103,16 @@ public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
     return DMMSStatus.ok
 }
 
+private func refuseBuiltinDestroy() -> dmms_status_t {
+    reportUnattached(DMMSStatus.invalidArgument, detail: "built-in pools (the default pool, its arenas) are never destroyed")
+    return DMMSStatus.invalidArgument
+}
+
 @_cdecl("dmms_pool_add_memory")
 public func cPoolAddMemory(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawPointer?, _ size: UInt) -> dmms_status_t {
     guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
     let address = UInt(bitPattern: memory)
-    if address == 0 || size == 0 || size > UInt.max / 4 || Registry.overlapsAnyPool(address, size: size) {
+    if address == 0 || size == 0 || size > maxPoolBytes || Registry.overlapsAnyPool(address, size: size) {
         pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size),
                                                  detail: "added memory is NULL, empty or overlaps a pool")) }
         return DMMSStatus.invalidArgument

@@ -2,44 +2,59 @@
 
 import CDMMS
 
+// Every call here takes a pool: a handle that is not a live pool is reported
+// (DMMS_E_NOT_OWNED, by livePool) and answered as dmms.h says per call.
+
 @_cdecl("dmms_stats")
 public func cStats(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<dmms_stats_t>?) -> dmms_status_t {
-    guard let out = out else { return DMMSStatus.invalidArgument }
     guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
+    guard let out = out else {
+        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: 0, detail: "dmms_stats: out is NULL")) }
+        return DMMSStatus.invalidArgument
+    }
     pool.locked { $0.snapshot(into: &out.pointee) }
     return DMMSStatus.ok
 }
 
 @_cdecl("dmms_stats_reset_peaks")
 public func cStatsResetPeaks(_ handle: OpaquePointer?) {
-    Registry.resolve(handle)?.locked { $0.resetPeaks() }
+    livePool(handle)?.locked { $0.resetPeaks() }
 }
 
 @_cdecl("dmms_demand_joins")
 public func cDemandJoins(_ handle: OpaquePointer?) -> UInt64 {
-    Registry.resolve(handle)?.locked { $0.counters.demandJoins } ?? 0
+    livePool(handle)?.locked { $0.counters.demandJoins } ?? 0
 }
 
 @_cdecl("dmms_suggest_pool_size")
 public func cSuggestPoolSize(_ handle: OpaquePointer?) -> UInt64 {
-    Registry.resolve(handle)?.locked { $0.suggestedPoolSize } ?? 0
+    livePool(handle)?.locked { $0.suggestedPoolSize } ?? 0
 }
 
 @_cdecl("dmms_show")
 public func cShow(_ handle: OpaquePointer?, _ level: Int32, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
-    guard let pool = Registry.resolve(handle) else { return }
+    guard let pool = livePool(handle) else {
+        var line = TextLine()
+        line.appendNotAPool(handle)
+        return line.emit(out, arg)
+    }
     Show.show(pool, level: level, out: out, arg: arg)
 }
 
 @_cdecl("dmms_report_json")
 public func cReportJSON(_ handle: OpaquePointer?, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
-    guard let pool = Registry.resolve(handle) else { return }
+    guard let pool = livePool(handle) else {   // still one JSON document
+        var line = TextLine("{\"error\": \"")
+        line.appendNotAPool(handle)
+        line.append("\"}")
+        return line.emit(out, arg)
+    }
     JSONReport.write(pool, out: out, arg: arg)
 }
 
 @_cdecl("dmms_walk")
 public func cWalk(_ handle: OpaquePointer?, _ fn: dmms_walk_fn?, _ arg: UnsafeMutableRawPointer?) -> UInt64 {
-    guard let pool = Registry.resolve(handle) else { return 0 }
+    guard let pool = livePool(handle) else { return 0 }
     return pool.forEachLiveBuffer { info in
         guard let fn = fn else { return true }
         var block = dmms_block_info_t()
@@ -56,18 +71,18 @@ public func cWalk(_ handle: OpaquePointer?, _ fn: dmms_walk_fn?, _ arg: UnsafeMu
 
 @_cdecl("dmms_mark")
 public func cMark(_ handle: OpaquePointer?) -> UInt64 {
-    Registry.resolve(handle)?.locked { $0.sequence } ?? 0
+    livePool(handle)?.locked { $0.sequence } ?? 0
 }
 
 @_cdecl("dmms_report_leaks")
 public func cReportLeaks(_ handle: OpaquePointer?, _ since: UInt64, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) -> UInt64 {
-    guard let pool = Registry.resolve(handle) else { return 0 }
+    guard let pool = livePool(handle) else { return 0 }
     return Leaks.report(pool, since: since, out: out, arg: arg)
 }
 
 @_cdecl("dmms_check")
 public func cCheck(_ handle: OpaquePointer?) -> UInt64 {
-    guard let pool = Registry.resolve(handle) else { return 0 }
+    guard let pool = livePool(handle) else { return 1 }   // the bad handle is the problem found
     let problems = pool.locked { $0.check(reportingFrom: 0) }
     // Each pass reports errorsPerCall more; a pool changed meanwhile may count
     // fewer, and then there is nothing left to report.

@@ -34,6 +34,19 @@ func ceilPowerOfTwo(_ x: UInt) -> UInt {
 @inline(__always)
 func floorPowerOfTwo(_ x: UInt) -> UInt { 1 &<< (UInt.bitWidth &- 1 &- x.leadingZeroBitCount) }
 
+/// The first result `attempt` gives for `preferred`, `preferred / 2`, …, down
+/// to `least` (the last size tried), or nil. Memory from the OS is asked for
+/// this way: under a limit on address space (`ulimit -v`) the preferred size
+/// may be refused where a smaller one still fits.
+func firstGranted<Result>(from preferred: UInt, downTo least: UInt, _ attempt: (UInt) -> Result?) -> Result? {
+    var size = max(preferred, least)
+    while true {
+        if let result = attempt(size) { return result }
+        if size <= least { return nil }
+        size = max(size >> 1, least)
+    }
+}
+
 @inline(__always)
 func alignUp(_ x: UInt, _ alignment: UInt) -> UInt { (x &+ alignment &- 1) & ~(alignment &- 1) }
 

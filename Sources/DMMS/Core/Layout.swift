@@ -50,6 +50,10 @@ struct PoolConfig {
 
     static let headerBytes = alignUp(UInt(MemoryLayout<PoolState>.stride), 64)
 
+    /// Bytes of blocks that hold `size` bytes: a multiple of the min block,
+    /// and at least one.
+    func blockBytes(holding size: UInt) -> UInt { alignUp(max(size, minBlock), minBlock) }
+
     /// Metadata for `dataBytes` of blocks: the block map, and for a pool's
     /// first region the owner table and the header (with room to align it).
     func metadataBytes(forData dataBytes: UInt, firstRegion: Bool) -> UInt {
@@ -200,7 +204,12 @@ extension PoolState {
 
     /// Maps a region that holds a block of `order` (the default pool's growth):
     /// twice the largest region (up to 1 GiB), or the block itself if larger,
-    /// aligned so the block fits whole. Mapped pages cost nothing until used.
+    /// aligned to its own size so that it is one top block — a block of 2 GiB
+    /// needs a region aligned to 2 GiB. Mapped pages cost nothing until used.
+    /// When the OS refuses that size (a limit on address space, `ulimit -v`),
+    /// half of it, and so on down to the block itself: the pool gets what the
+    /// limit leaves, not about half of it. A region that cannot join the pool
+    /// goes back to the OS at once.
     mutating func grow(toHold order: Int) -> Bool {
         guard growsFromOS, regionCount < maxRegions, order < orderLimit else { return false }
         var largest: UInt = 0
@@ -209,10 +218,15 @@ extension PoolState {
             largest = max(largest, regions[at: r].end &- regions[at: r].start)
             r &+= 1
         }
-        let data = max(blockSize(order), min(floorPowerOfTwo(largest) &<< 1, UInt(1) << 30))
-        let size = data &+ config.metadataBytes(forData: data, firstRegion: false)
-        guard let memory = Platform.mapAligned(size, alignment: min(data, UInt(1) << 30)) else { return false }
-        return addMemory(memory, size: alignUp(size, 4096), mapped: true) == DMMSStatus.ok
+        let preferred = min(floorPowerOfTwo(largest) &<< 1, UInt(1) << 30)
+        let config = self.config
+        guard let (memory, size) = firstGranted(from: preferred, downTo: blockSize(order), { data in
+            let size = alignUp(data &+ config.metadataBytes(forData: data, firstRegion: false), 4096)
+            return Platform.mapAligned(size, alignment: data).map { ($0, size) }
+        }) else { return false }
+        if addMemory(memory, size: size, mapped: true) == DMMSStatus.ok { return true }
+        Platform.unmap(memory, size)
+        return false
     }
 
     /// Returns mapped regions to the OS. The pool is gone after this. The

@@ -160,6 +160,13 @@ struct PoolState {
     /// when a request fails; only they do, so this also marks them as never
     /// destroyed.
     var growsFromOS: Bool = false
+    /// A pool made inside a live buffer of another pool: that pool, and the
+    /// buffer's start (Nesting.swift). The buffer stays live while this pool does.
+    var host: UnsafeMutablePointer<PoolState>? = nil
+    var hostBuffer: UInt = 0
+    /// Live pools made inside this pool's buffers: while there are any, an
+    /// address this pool holds may be theirs.
+    var hostedPools: Int = 0
 
     @inline(__always) var threadSafe: Bool { flags & UInt32(DMMS_F_THREAD_SAFE) != 0 }
     @inline(__always) var guarded: Bool { guardSpan != 0 }

@@ -81,16 +81,20 @@ enum Platform {
         }
     }
 
-    /// `size` bytes aligned to `alignment` (a power of two), from a larger
-    /// mapping trimmed at both ends. Returns (start, mapping start, mapping size).
+    /// `size` bytes (rounded up to pages) aligned to `alignment` (a power of
+    /// two, any size): a mapping `alignment - page` bytes longer, which holds
+    /// an aligned start wherever the OS puts it, trimmed at both ends. Only
+    /// address space is reserved for the trimmed parts, and only for the
+    /// length of this call. Returns the start, or nil when the OS refuses.
     static func mapAligned(_ size: UInt, alignment: UInt) -> UInt? {
         let page: UInt = 4096
         let align = max(alignment, page)
         let length = alignUp(size, page)
-        guard let raw = map(length &+ align) else { return nil }
+        let reserved = length &+ (align &- page)
+        guard reserved >= length, let raw = map(reserved) else { return nil }
         let start = alignUp(raw, align)
         unmap(raw, start &- raw)
-        unmap(start &+ length, raw &+ length &+ align &- (start &+ length))
+        unmap(start &+ length, raw &+ reserved &- (start &+ length))
         return start
     }
 

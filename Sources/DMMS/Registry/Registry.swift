@@ -31,6 +31,7 @@ enum Registry {
         Platform.globalLock()
         pool.pointee.nextPool = registryHead
         registryHead = pool
+        if let host = pool.pointee.host { host.pointee.hostedPools &+= 1 }
         Platform.globalUnlock()
     }
 
@@ -41,6 +42,7 @@ enum Registry {
         while let current = link {
             if current == pool {
                 if let previous = previous { previous.pointee.nextPool = current.pointee.nextPool } else { registryHead = current.pointee.nextPool }
+                if let host = pool.pointee.host { host.pointee.hostedPools &-= 1 }
                 break
             }
             previous = current
@@ -100,7 +102,9 @@ enum Registry {
         Platform.globalLock()
         if builtinDefaultPool == nil {
             let settings = Settings.fromEnvironment()
-            if let pool = makePool(memory: 0, size: settings.poolSize, config: settings.config) {
+            // DMMS_POOL_SIZE, or as much of it as a limit on address space allows.
+            let smallest = min(settings.poolSize, Settings.smallestFirstRegion)
+            if let pool = firstGranted(from: settings.poolSize, downTo: smallest, { makePool(memory: 0, size: $0, config: settings.config) }) {
                 pool.pointee.growsFromOS = true
                 pool.pointee.nextPool = registryHead
                 registryHead = pool
@@ -142,9 +146,11 @@ enum Registry {
     /// A pool over caller memory, or (memory 0) over memory mapped for it.
     static func makePool(memory: UInt, size: UInt, config: PoolConfig) -> Pool? {
         if memory != 0 { return PoolState.create(memory: memory, size: size, config: config, mapped: false) }
-        let data = alignUp(max(size, config.minBlock), config.minBlock)
+        let data = config.blockBytes(holding: size)
         let total = data &+ config.metadataBytes(forData: data, firstRegion: true)
-        guard total > data, let mapped = Platform.mapAligned(total, alignment: min(floorPowerOfTwo(data), UInt(1) << 30)) else {
+        // Aligned to the largest power of two it holds, however large, so that
+        // it is one top block (dmms.h promises it for a power-of-two size).
+        guard total > data, let mapped = Platform.mapAligned(total, alignment: floorPowerOfTwo(data)) else {
             return nil
         }
         let pool = PoolState.create(memory: mapped, size: alignUp(total, 4096), config: config, mapped: true, dataLimit: data)
@@ -198,18 +204,26 @@ enum Registry {
         }
     }
 
-    /// The pool whose memory holds `address`, or nil. O(pools * regions).
+    /// The pool whose memory holds `address` — the innermost one, when pools
+    /// were made inside buffers of others (Nesting.swift) — or nil.
+    /// O(pools * regions).
     @inline(__always)
     static func pool(holding address: UInt) -> Pool? {
-        if let pool = currentDefaultPool, pool.pointee.holds(address) { return pool }
+        if let pool = currentDefaultPool, pool.pointee.holds(address) { return innermost(pool, holding: address) }
         if let arena = firstArena(from: builtinDefaultPool?.pointee.nextArena, where: { $0.pointee.holds(address) }) {
-            return arena
+            return innermost(arena, holding: address)
         }
+        return newestPool(holding: address)
+    }
+
+    /// The pool `address` belongs to, from the newest live pool that holds
+    /// it: the innermost (see owner(of:innermost:)).
+    static func newestPool(holding address: UInt) -> Pool? {
         Platform.globalLock()   // other pools may be created and destroyed meanwhile
         defer { Platform.globalUnlock() }
         var link = registryHead
         while let pool = link {
-            if pool.pointee.holds(address) { return pool }
+            if pool.pointee.holds(address) { return owner(of: address, innermost: pool) }
             link = pool.pointee.nextPool
         }
         return nil

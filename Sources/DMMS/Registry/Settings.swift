@@ -8,6 +8,9 @@ import CDMMS
 
 struct Settings {
     static let defaultPoolSize: UInt = 64 << 20
+    /// The first region the built-in pool settles for when the OS refuses
+    /// DMMS_POOL_SIZE (a limit on address space): it grows from there.
+    static let smallestFirstRegion: UInt = 1 << 20
 
     var poolSize: UInt = Settings.defaultPoolSize
     var config = PoolConfig.defaults

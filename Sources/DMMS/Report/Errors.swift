@@ -98,7 +98,12 @@ extension PoolState {
 
 enum ErrorReport {
     /// Formats the one-line message and calls the handler. `poolName` may be nil.
+    /// With `abort` (DMMS_F_ABORT_ON_ERROR, DMMS_ABORT=1) a misuse ends the
+    /// process once its line is on stderr — even when a handler of the
+    /// program's took it, the reason is never lost. Out of memory is an
+    /// answer (NULL, ENOMEM), not a misuse: it never aborts.
     static func deliver(_ error: ErrorRecord, poolName: UnsafePointer<CChar>?, abort: Bool) {
+        let aborting = abort && error.status != DMMSStatus.noMemory
         // One buffer: "dmms: " for stderr, the message the handler sees after it.
         var line = TextLine("dmms: ")
         line.append(DMMSStatus.name(error.status))
@@ -124,14 +129,14 @@ enum ErrorReport {
             report.caller = error.caller
             report.message = message
             let installed = Platform.errorHandler()
-            if let handler = installed.handler {
-                handler(&report, installed.argument)
-            } else if error.status != DMMSStatus.noMemory || defaultHandlerReportsNoMemory {
+            if let handler = installed.handler { handler(&report, installed.argument) }
+            let defaultPrints = installed.handler == nil && (error.status != DMMSStatus.noMemory || defaultHandlerReportsNoMemory)
+            if defaultPrints || aborting {
                 Platform.writeError(text, dmms_platform_strlen(text))
                 Platform.writeError(newline, 1)
             }
         }
-        if abort { Platform.abort() }
+        if aborting { Platform.abort() }
     }
 
     static func describe(_ error: ErrorRecord, into line: inout TextLine) {
@@ -208,7 +213,13 @@ enum ErrorReport {
         case DMMSStatus.doubleFree: line.append(" is already free")
         case DMMSStatus.notBlock: line.append(" is not the start of a buffer")
         case DMMSStatus.notOwned: line.append(" is not in the pool")
-        case DMMSStatus.busy: line.append(" is still live: pool not destroyed")
+        case DMMSStatus.busy:
+            if let detail = error.detail {
+                line.append(" ")
+                line.append(detail)
+            } else {
+                line.append(" is still live: pool not destroyed")
+            }
         default: break
         }
         if error.hasOwner {

@@ -180,6 +180,14 @@ struct TextLine {
         return length
     }
 
+    /// "handle 0x… is not a live pool": what dmms_show and dmms_report_json
+    /// write for a bad handle (NULL: the default pool, which the OS refused).
+    mutating func appendNotAPool(_ handle: OpaquePointer?) {
+        append("handle ")
+        appendHex(UInt64(UInt(bitPattern: UnsafeRawPointer(handle))))
+        append(" is not a live pool")
+    }
+
     // MARK: output
 
     /// Ends the line with '\n' and hands it to `out` (stderr when nil).
