@@ -162,14 +162,17 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  *   DMMS_E_NOT_OWNED     ptr is outside the pool (nothing touched)
  *   DMMS_E_DOUBLE_FREE   ptr lies in free memory
  *   DMMS_E_NOT_BLOCK     ptr is inside a live buffer or the pool's metadata
- *   DMMS_E_CORRUPT       the buffer's owner record fails its checksum: the
- *                        buffer is quarantined (never reused) and no longer
- *                        counts as live
+ *   DMMS_E_CORRUPT       ptr lies in memory quarantined earlier (it is neither
+ *                        live nor free: nothing touched, counted in bad_frees,
+ *                        not in double_frees); or the buffer's owner record
+ *                        fails its checksum: the buffer is quarantined (never
+ *                        reused), no longer counts as live, and counts in
+ *                        corruptions
  *   DMMS_E_OVERRUN       a guard byte, or a byte of the block's tail, was
  *                        written: reported with the offset of the first
  *                        damaged byte; the buffer IS freed
- * Every status but DMMS_OK and DMMS_E_OVERRUN leaves the buffer and all figures
- * as they were (except the error counters). Time: bounded.
+ * Every other status leaves the buffer and all figures as they were (except
+ * the error counters). Time: bounded.
  * What is checked: the guard_bytes after the requested end (so a write of one
  * byte past the end is always caught when guard_bytes >= 1), the 8-byte owner
  * record after them and, with DMMS_F_GUARD, the block's last 8 bytes when the

@@ -168,7 +168,7 @@ static void bit_flips(dmms_pool_t *p) {
             detected++;
         CHECK_EQ(dmms_check(p), 0);
         reset();
-        CHECK_EQ(dmms_pool_free(p, q), DMMS_E_DOUBLE_FREE);   /* quarantined memory is not live */
+        CHECK_EQ(dmms_pool_free(p, q), DMMS_E_CORRUPT);       /* quarantined memory is not live (nor free) */
     }
     CHECK_EQ(detected, 64);
 
@@ -231,6 +231,32 @@ static void bit_flips(dmms_pool_t *p) {
         CHECK_EQ(dmms_pool_free(p, keep), DMMS_OK);
     }
     CHECK_EQ(detected, 128);
+}
+
+/* Quarantined memory is neither live nor free: freeing or reallocating a
+ * quarantined buffer again, or a pointer into it, is DMMS_E_CORRUPT with a
+ * report that says so, counted as a bad free (the damage itself was counted
+ * once, when it was found) and never as a double free. Nothing else moves. */
+static void free_of_quarantined_memory(dmms_pool_t *p) {
+    unsigned char *q = dmms_pool_alloc_at(p, 40, "catalogue.c", 7);
+    q[40 + 8] ^= 0x10;                                  /* a bit of its owner record */
+    reset();
+    CHECK_EQ(dmms_pool_free(p, q), DMMS_E_CORRUPT);     /* found: quarantined */
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(dmms_check(p), 0);
+
+    const char *what[] = { "free of a quarantined buffer", "free inside a quarantined buffer" };
+    unsigned char *pointers[] = { q, q + 16 };
+    for (int i = 0; i < 2; i++) {
+        dmms_stats_t before = stats(p);
+        expect_rejected(p, pointers[i], DMMS_E_CORRUPT, what[i]);   /* free, then realloc */
+        CHECK(strstr(rec.message, "quarantined") != NULL);
+        CHECK(strstr(rec.message, "already free") == NULL);
+        dmms_stats_t after = stats(p);
+        CHECK_EQ(after.double_frees, before.double_frees);
+        CHECK_EQ(after.bad_frees, before.bad_frees + 2);
+        CHECK_EQ(after.corruptions, before.corruptions);
+    }
 }
 
 static void bad_requests(dmms_pool_t *p) {
@@ -479,6 +505,7 @@ int main(void) {
         CHECK_EQ(rec.last.offset, size);
     }
     bit_flips(p);
+    free_of_quarantined_memory(p);
     bad_requests(p);
     bad_pools();
     write_after_free();

@@ -7,7 +7,8 @@
 //   bad frees      stale (double) frees, interior and misaligned pointers,
 //                  the pool's metadata, another pool's buffer, stack, global,
 //                  malloc and mmap addresses, wild addresses — through
-//                  dmms_pool_free, dmms_free and dmms_pool_realloc;
+//                  dmms_pool_free, dmms_free and dmms_pool_realloc (in
+//                  quarantined memory: DMMS_E_CORRUPT, a bad free);
 //   overruns       1..N bytes past the requested end (inside the block),
 //                  then free or realloc: DMMS_E_OVERRUN at offset `requested`
 //                  with a guard; without one, a damaged owner record is
@@ -53,6 +54,7 @@ extension PoolModel {
     func badFreeStatus(_ address: UInt) -> dmms_status_t? {
         if index(of: address) != nil { return nil }
         if liveBlock(holding: address) != nil { return DMMS_E_NOT_BLOCK }
+        if quarantined.contains(where: { address >= $0.start && address < $0.end }) { return DMMS_E_CORRUPT }
         for r in regionBounds() {
             if address >= r.start && address < r.end { return DMMS_E_DOUBLE_FREE }
             if address >= r.memory && address < r.memoryEnd { return DMMS_E_NOT_BLOCK }

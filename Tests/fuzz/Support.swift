@@ -230,6 +230,8 @@ final class PoolModel {
     var doubleFrees: UInt64 = 0
     var corruptions: UInt64 = 0
     var quarantinedBytes: UInt64 = 0
+    /// Quarantined memory, as [start, end): neither live nor free.
+    var quarantined: [(start: UInt, end: UInt)] = []
 
     /// Free blocks per order when every buffer is back: the top blocks.
     var topShape = [UInt64](repeating: 0, count: 48)
@@ -360,9 +362,10 @@ final class PoolModel {
     /// that holds them is quarantined, the rest of the block freed again.
     /// Fill: reported once, and the block handed out all the same.
     func resolvePending() {
-        if case .links? = pending {
+        if case .links(let block)? = pending {
             corruptions += 1
             quarantinedBytes += UInt64(minBlock)
+            quarantined.append((block, block + minBlock))
         }
         pending = nil
     }
@@ -485,6 +488,7 @@ final class PoolModel {
         if quarantined {
             corruptions += 1
             quarantinedBytes += UInt64(blockSize(b.order))
+            self.quarantined.append((b.address, b.address + blockSize(b.order)))
         } else {
             totalFrees += 1
         }

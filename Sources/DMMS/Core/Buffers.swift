@@ -101,13 +101,25 @@ extension PoolState {
         if region < 0 {
             if !isMetadata(address) { error.status = DMMSStatus.notOwned }
         } else if let container = block(containing: address, in: region) {
-            // Free memory, freed or joined; or inside a live buffer.
+            // Inside a live buffer; in free memory, freed or joined; or in
+            // quarantined memory, which is neither: its damage was reported
+            // and counted when it was found, so this call is a bad free.
             error.blockSize = UInt64(blockSize(container.order))
-            if container.state != .allocated { error.status = DMMSStatus.doubleFree }
+            switch container.state {
+            case .allocated: break
+            case .globalFree, .lazyFree: error.status = DMMSStatus.doubleFree
+            case .quarantined:
+                error.status = DMMSStatus.corrupt
+                error.detail = PoolState.quarantinedMemory
+            }
         }
         if error.status == DMMSStatus.doubleFree { counters.doubleFrees &+= 1 } else { counters.badFrees &+= 1 }
         recordError(error)
         return error.status
+    }
+
+    static var quarantinedMemory: StaticString {
+        "quarantined memory, not a live buffer (damaged metadata was found there; it is never reused)"
     }
 
     /// Checks a live buffer's owner record and guard. Returns the status of

@@ -168,7 +168,10 @@ enum ErrorReport {
             line.append(" (")
             line.append(error.blockSize)
             line.append(" bytes)")
-        } else if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock {
+        } else if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock
+                    || (error.status == DMMSStatus.corrupt && error.detail != nil) {
+            // An address that is not a live buffer (a CORRUPT with a detail is
+            // damaged free memory or quarantined memory): the block it is in.
             if error.blockSize != 0 {
                 line.append(" (in a block of ")
                 line.append(error.blockSize)
