@@ -244,6 +244,11 @@ uint64_t dmms_suggest_pool_size(dmms_pool_t *pool);
  * Output goes to `out` one line at a time (each ends in '\n', NUL-terminated,
  * valid until the call returns); out NULL writes to stderr. `out` is called
  * without the pool lock held, so it may allocate, even from this pool.
+ * Names from the program (a pool's name, a call site's file) are shown with
+ * their control characters as C escapes (\n, \t, \r, \xHH), so that each
+ * record stays on one line; other bytes are shown as they are. The same
+ * holds for the message of an error report. dmms_walk, dmms_error_t.file and
+ * pool_name, and the JSON report (as JSON strings) give the exact bytes.
  */
 typedef void (*dmms_output_fn)(const char *text, void *arg);   /* NULL = stderr */
 
