@@ -151,7 +151,14 @@ void *dmms_pool_calloc(dmms_pool_t *pool, size_t count, size_t size);
  * acts as alloc; size 0 keeps a minimum buffer. The caller becomes the owner.
  * Counts as one free and one allocation. Fails (NULL, old buffer untouched)
  * when the request cannot be met or ptr is not a live buffer (reported with
- * the status dmms_pool_free would give). */
+ * the status dmms_pool_free would give).
+ * A damaged buffer is reported once, by the call that ends it: a realloc that
+ * succeeds reports its damage as dmms_pool_free would (DMMS_E_OVERRUN, the
+ * old buffer freed; DMMS_E_CORRUPT, the old buffer quarantined — so a buffer
+ * whose owner record is damaged always moves) and returns the new buffer; a
+ * realloc that fails reports only DMMS_E_NO_MEMORY and leaves the old buffer
+ * exactly as it was, live and usable, its damage still there for dmms_check,
+ * a later realloc or dmms_pool_free to report. */
 void *dmms_pool_realloc(dmms_pool_t *pool, void *ptr, size_t size);
 /* A buffer aligned to `alignment`, a power of two up to the largest block
  * size. Fails (NULL, DMMS_E_INVALID_ARG reported) for 0, a non-power of two,

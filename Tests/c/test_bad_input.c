@@ -259,6 +259,102 @@ static void free_of_quarantined_memory(dmms_pool_t *p) {
     }
 }
 
+/* Damages a buffer of `size` bytes: 0 an overrun (its first guard byte), 1 its
+ * owner record (right after the 8 guard bytes). Returns the status it earns. */
+static dmms_status_t damage_buffer(unsigned char *q, size_t size, int kind) {
+    q[kind == 0 ? size : size + 8] ^= 0x40;
+    return kind == 0 ? DMMS_E_OVERRUN : DMMS_E_CORRUPT;
+}
+
+static int holds(const unsigned char *q, unsigned char byte, size_t size) {
+    for (size_t i = 0; i < size; i++) if (q[i] != byte) return 0;
+    return 1;
+}
+
+/* realloc of a damaged buffer. The damage is reported and counted once: by
+ * the realloc when it succeeds (the old buffer goes as dmms_pool_free would
+ * make it go: freed after an overrun; quarantined after a damaged owner
+ * record, so such a buffer always moves), else by whatever ends the buffer
+ * later. A failed realloc reports only DMMS_E_NO_MEMORY and leaves the old
+ * buffer exactly as it was, its damage included. */
+static void realloc_of_damaged_buffers(dmms_pool_t *p) {
+    const size_t size = 40, huge = (size_t)1 << 30;      /* huge: no block of p can hold it */
+    for (int kind = 0; kind < 2; kind++) {
+        /* Two failed reallocs, then free. */
+        unsigned char *q = dmms_pool_alloc(p, size);
+        memset(q, 0x5A, size);
+        dmms_status_t damage = damage_buffer(q, size, kind);
+        dmms_stats_t before = stats(p);
+        for (int i = 0; i < 2; i++) {
+            reset();
+            CHECK(dmms_pool_realloc(p, q, huge) == NULL);
+            CHECK_EQ(rec.count, 1);
+            CHECK_EQ(rec.last.status, DMMS_E_NO_MEMORY);
+        }
+        dmms_stats_t after = stats(p);
+        CHECK_EQ(after.failed_allocs, before.failed_allocs + 2);
+        CHECK_EQ(after.overruns, before.overruns);
+        CHECK_EQ(after.corruptions, before.corruptions);
+        CHECK_EQ(after.blocks_alloc, before.blocks_alloc);
+        CHECK_EQ(after.bytes_requested, before.bytes_requested);
+        CHECK_EQ(after.bytes_free, before.bytes_free);
+        CHECK_EQ(after.total_frees, before.total_frees);
+        CHECK_EQ(dmms_usable_size(q), size);               /* still live, still usable */
+        CHECK(holds(q, 0x5A, size));
+        reset();
+        CHECK_EQ(dmms_check(p), 1);                        /* the damage is still there */
+        CHECK_EQ(rec.last.status, damage);
+        reset();
+        CHECK_EQ(dmms_pool_free(p, q), damage);            /* reported now, once */
+        CHECK_EQ(rec.count, 1);
+        after = stats(p);
+        CHECK_EQ(after.overruns, before.overruns + (kind == 0));
+        CHECK_EQ(after.corruptions, before.corruptions + (kind == 1));
+        CHECK_EQ(dmms_check(p), 0);
+
+        /* A realloc that succeeds, shrinking (in place unless damaged) or
+         * growing; then free. */
+        static const size_t new_sizes[] = { 8, 3000 };
+        for (int i = 0; i < 2; i++) {
+            q = dmms_pool_alloc(p, size);
+            memset(q, 0x5A, size);
+            damage_buffer(q, size, kind);
+            before = stats(p);
+            reset();
+            unsigned char *r = dmms_pool_realloc(p, q, new_sizes[i]);
+            CHECK(r != NULL);
+            if (r == NULL) continue;
+            CHECK_EQ(rec.count, 1);
+            CHECK_EQ(rec.last.status, damage);
+            CHECK(rec.last.ptr == q);
+            CHECK(holds(r, 0x5A, new_sizes[i] < size ? new_sizes[i] : size));
+            CHECK_EQ(dmms_usable_size(r), new_sizes[i]);
+            after = stats(p);
+            CHECK_EQ(after.overruns, before.overruns + (kind == 0));
+            CHECK_EQ(after.corruptions, before.corruptions + (kind == 1));
+            CHECK_EQ(after.blocks_alloc, before.blocks_alloc);
+            CHECK_EQ(dmms_check(p), 0);
+            if (kind == 1) {
+                CHECK(r != q);                                 /* never reused in place */
+                CHECK_EQ(dmms_usable_size(q), 0);
+                CHECK_EQ(after.total_frees, before.total_frees);   /* quarantined, not freed */
+                reset();
+                CHECK_EQ(dmms_pool_free(p, q), DMMS_E_CORRUPT);    /* quarantined memory */
+                CHECK(strstr(rec.message, "quarantined") != NULL);
+            } else {
+                CHECK_EQ(after.total_frees, before.total_frees + 1);
+            }
+            reset();
+            CHECK_EQ(dmms_pool_free(p, r), DMMS_OK);           /* the damage is not reported again */
+            CHECK_EQ(rec.count, 0);
+            after = stats(p);
+            CHECK_EQ(after.overruns, before.overruns + (kind == 0));
+            CHECK_EQ(after.corruptions, before.corruptions + (kind == 1));
+            CHECK_EQ(dmms_check(p), 0);
+        }
+    }
+}
+
 static void bad_requests(dmms_pool_t *p) {
     static const size_t alignments[] = { 0, 3, 24, (size_t)1 << 40 };
     for (int i = 0; i < 4; i++) {
@@ -506,6 +602,7 @@ int main(void) {
     }
     bit_flips(p);
     free_of_quarantined_memory(p);
+    realloc_of_damaged_buffers(p);
     bad_requests(p);
     bad_pools();
     write_after_free();

@@ -4,6 +4,17 @@
 
 import CDMMS
 
+/// What is wrong with a live buffer (see `examine`).
+struct BufferDamage {
+    /// OVERRUN (a guard byte or the tail written) or CORRUPT (the owner record).
+    var status: dmms_status_t
+    /// OVERRUN: the first damaged byte, from the buffer's start.
+    var offset: UInt
+    var detail: StaticString?
+    /// The owner record, when it is intact: the report names the owner.
+    var record: OwnerRecord?
+}
+
 /// A live buffer as the map and its owner record describe it.
 struct LiveBuffer {
     var block: Block
@@ -122,25 +133,53 @@ extension PoolState {
         "quarantined memory, not a live buffer (damaged metadata was found there; it is never reused)"
     }
 
-    /// Checks a live buffer's owner record and guard. Returns the status of
-    /// the check: OK, OVERRUN (recorded) or CORRUPT (recorded, and the buffer
-    /// quarantined: it is no longer live).
-    mutating func inspect(_ buffer: LiveBuffer) -> dmms_status_t {
+    /// What is wrong with a live buffer, found without changing anything.
+    /// Free and realloc look first and report (`end`, `report`) only once the
+    /// call can no longer fail: a failed realloc leaves the buffer, and its
+    /// damage, as they were, for the call that ends the buffer to report once.
+    @inline(__always)
+    mutating func examine(_ buffer: LiveBuffer) -> BufferDamage? {
+        guard diagnostics else { return nil }
         let block = buffer.block
         let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
         guard let found = damage(of: block, requested: buffer.requested, recordOK: !tracksOwners || record != nil) else {
-            return DMMSStatus.ok
+            return nil
         }
-        if found.status == DMMSStatus.corrupt { return corrupted(buffer) }
-        var error = errorRecord(DMMSStatus.overrun, buffer, record)
-        error.offset = UInt64(found.offset)
-        error.detail = found.detail
-        counters.overruns &+= 1
-        recordError(error)
-        return DMMSStatus.overrun
+        return BufferDamage(status: found.status, offset: found.offset, detail: found.detail, record: record)
     }
 
-    /// What is wrong with a live buffer (free and dmms_check ask), in the
+    /// Reports what `examine` found, once: an overrun is recorded and
+    /// counted; a damaged owner record is recorded and the buffer quarantined
+    /// (it is no longer live).
+    @inline(never)
+    private mutating func report(_ damage: BufferDamage, of buffer: LiveBuffer) {
+        if damage.status == DMMSStatus.corrupt {
+            recordError(errorRecord(DMMSStatus.corrupt, buffer, nil))
+            quarantine(buffer)
+            return
+        }
+        var error = errorRecord(DMMSStatus.overrun, buffer, damage.record)
+        error.offset = UInt64(damage.offset)
+        error.detail = damage.detail
+        counters.overruns &+= 1
+        recordError(error)
+    }
+
+    /// Ends a live buffer as dmms_pool_free does: reports its damage, then
+    /// frees it — or leaves it quarantined when its owner record is damaged.
+    /// Returns OK, OVERRUN (freed) or CORRUPT (quarantined).
+    @inline(__always)
+    private mutating func end(_ buffer: LiveBuffer, damage: BufferDamage?) -> dmms_status_t {
+        guard let damage = damage else {
+            releaseBuffer(buffer)
+            return DMMSStatus.ok
+        }
+        report(damage, of: buffer)
+        if damage.status != DMMSStatus.corrupt { releaseBuffer(buffer) }
+        return damage.status
+    }
+
+    /// What is wrong with a live buffer (examine and dmms_check ask), in the
     /// order that names the cause: its guard (an overrun long enough to reach
     /// the owner record damages that too), then its owner record, then its
     /// block's tail (damage from outside the buffer). nil when all is intact.
@@ -155,12 +194,6 @@ extension PoolState {
             return (DMMSStatus.overrun, offset, PoolState.tailDamage)
         }
         return nil
-    }
-
-    private mutating func corrupted(_ buffer: LiveBuffer) -> dmms_status_t {
-        recordError(errorRecord(DMMSStatus.corrupt, buffer, nil))
-        quarantine(buffer)
-        return DMMSStatus.corrupt
     }
 
     private mutating func errorRecord(_ status: dmms_status_t, _ buffer: LiveBuffer, _ record: OwnerRecord?) -> ErrorRecord {
@@ -190,10 +223,7 @@ extension PoolState {
     mutating func free(_ address: UInt) -> dmms_status_t {
         let (found, status) = liveBuffer(at: address)
         guard let buffer = found else { return status }
-        let inspection = diagnostics ? inspect(buffer) : DMMSStatus.ok
-        if inspection == DMMSStatus.corrupt { return inspection }
-        releaseBuffer(buffer)
-        return inspection
+        return end(buffer, damage: examine(buffer))
     }
 
     @inline(__always)
@@ -208,25 +238,31 @@ extension PoolState {
     // MARK: resize
 
     /// Resizes a live buffer (see dmms_pool_realloc). Returns the buffer's
-    /// address, or 0 with the old buffer untouched.
+    /// address, or 0 with the old buffer untouched — damage included: what is
+    /// wrong with it is reported, as free reports it, only by a realloc that
+    /// succeeds.
     mutating func reallocate(_ address: UInt, size: UInt, site: CallSite) -> UInt {
-        guard let buffer = liveBuffer(at: address).0, inspect(buffer) != DMMSStatus.corrupt else { return 0 }
+        guard let buffer = liveBuffer(at: address).0 else { return 0 }
         let extra = extraBytes
         guard size <= UInt.max &- extra, let newOrder = order(forBytes: max(size &+ extra, 1)) else {
             return fail(size: size, order: nil)
         }
+        let damage = examine(buffer)
+        // A buffer whose owner record is damaged is quarantined, never
+        // reused: its contents always move.
+        let quarantined = damage?.status == DMMSStatus.corrupt
         let block = buffer.block
-        if newOrder < block.order {
-            shrinkInPlace(block, to: newOrder)
-        } else if newOrder > block.order && !growInPlace(buffer, to: newOrder) {
+        if quarantined || (newOrder > block.order && !growInPlace(buffer, to: newOrder)) {
             let moved = allocate(size: size, alignment: 0, site: site)
             if moved == 0 { return 0 }
             UnsafeMutableRawPointer(bitPattern: moved).unsafelyUnwrapped
                 .copyMemory(from: UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped,
                             byteCount: Int(min(buffer.requested, size)))
-            releaseBuffer(buffer)
+            _ = end(buffer, damage: damage)
             return moved
         }
+        if let damage = damage { report(damage, of: buffer) }   // an overrun: the guard is written anew below
+        if newOrder < block.order { shrinkInPlace(block, to: newOrder) }
         // In place: still one free and one allocation, the caller the new owner.
         countRelease(order: block.order, requested: buffer.requested)
         markAllocated(address, order: newOrder, slack: blockSize(newOrder) &- size, in: block.region)
