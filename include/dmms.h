@@ -180,14 +180,24 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  *                        damaged byte; the buffer IS freed
  * Every other status leaves the buffer and all figures as they were (except
  * the error counters). Time: bounded.
- * What is checked: the guard_bytes after the requested end (so a write of one
- * byte past the end is always caught when guard_bytes >= 1), the 8-byte owner
+ * What is checked: the guard_bytes after the requested end, the 8-byte owner
  * record after them and, with DMMS_F_GUARD, the block's last 8 bytes when the
- * buffer leaves them free (its tail). A write *before* a buffer's start lands
- * at the end of the block below it: when that block is live, in its tail,
- * reported as that buffer's DMMS_E_OVERRUN when it is freed or checked; when
- * it is free, DMMS_F_FILL_FREE reports it as DMMS_E_WRITE_AFTER_FREE (at reuse
- * or dmms_check); otherwise it is not seen. */
+ * buffer leaves them free (its tail). Guard and tail hold a pattern of odd
+ * bytes chosen per buffer from its address and a per-pool secret. So, with
+ * guard_bytes >= 1, a write of one byte past the end is always caught when
+ * the byte is even (a string's NUL among them); an odd byte is missed with
+ * probability 1/128, when it equals the pattern's byte there — which value
+ * that is differs from buffer to buffer, so no value is missed more often
+ * than another. A write over n guard bytes goes unseen in the guard only if
+ * every byte it wrote equals the pattern's: never when one of them is even,
+ * else with probability 128^-n; if it goes on into the owner record, the
+ * record's check still reports it (DMMS_E_CORRUPT) except with probability
+ * 2^-16. A write *before* a buffer's start lands at the end of the block
+ * below it: when that block is live, in its tail, reported as that buffer's
+ * DMMS_E_OVERRUN when it is freed or checked (the same odds, an underflow's
+ * first byte meeting the tail's last); when it is free, DMMS_F_FILL_FREE
+ * reports it as DMMS_E_WRITE_AFTER_FREE (at reuse or dmms_check); otherwise
+ * it is not seen. */
 dmms_status_t dmms_pool_free(dmms_pool_t *pool, void *ptr);
 
 /* Bytes usable in a live DMMS buffer (its requested size); 0 for anything

@@ -355,6 +355,46 @@ static void realloc_of_damaged_buffers(dmms_pool_t *p) {
     }
 }
 
+/* A one-byte overrun of every byte value, over many buffers. Every guard byte
+ * is odd, so an even byte (a NUL among them) is always caught. An odd byte is
+ * missed exactly where it equals that buffer's first guard byte, which the
+ * buffer's address and the pool's secret choose: about 1 buffer in 128 for
+ * every odd value, and no value missed more than chance allows. */
+static void one_byte_overrun_of_every_value(void) {
+    enum { BUFFERS = 2048, SIZE = 24 };                  /* 64-byte blocks */
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.name = "catalogue";
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 20, &c);
+    CHECK(p != NULL);
+    static unsigned char *buffers[BUFFERS];
+    unsigned missed[256] = { 0 }, missed_even = 0, missed_odd = 0, worst = 0, other = 0;
+    for (unsigned value = 0; value < 256; value++) {
+        for (int i = 0; i < BUFFERS; i++) buffers[i] = dmms_pool_alloc(p, SIZE);
+        for (int i = 0; i < BUFFERS; i++) {
+            buffers[i][SIZE] = (unsigned char)value;
+            dmms_status_t status = dmms_pool_free(p, buffers[i]);
+            if (status == DMMS_OK) missed[value]++;
+            else if (status != DMMS_E_OVERRUN) other++;
+        }
+        if (value & 1) missed_odd += missed[value]; else missed_even += missed[value];
+        if (missed[value] > worst) worst = missed[value];
+    }
+    /* Expected per odd value: BUFFERS / 128 = 16; 48 is beyond any chance
+     * (Poisson, p < 1e-9 for one value). */
+    if (worst > 48) {
+        fprintf(stderr, "one-byte overruns missed per value:");
+        for (unsigned value = 1; value < 256; value += 2) if (missed[value]) fprintf(stderr, " 0x%02x:%u", value, missed[value]);
+        fprintf(stderr, "\n");
+    }
+    CHECK_EQ(other, 0);
+    CHECK_EQ(missed_even, 0);
+    CHECK(worst <= 48);
+    CHECK(missed_odd >= BUFFERS / 2 && missed_odd <= BUFFERS * 2);   /* about one value per buffer */
+    CHECK_EQ(dmms_check(p), 0);
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+}
+
 static void bad_requests(dmms_pool_t *p) {
     static const size_t alignments[] = { 0, 3, 24, (size_t)1 << 40 };
     for (int i = 0; i < 4; i++) {
@@ -600,6 +640,7 @@ int main(void) {
         CHECK_EQ(dmms_pool_free(p, q), DMMS_E_OVERRUN);
         CHECK_EQ(rec.last.offset, size);
     }
+    one_byte_overrun_of_every_value();
     bit_flips(p);
     free_of_quarantined_memory(p);
     realloc_of_damaged_buffers(p);
