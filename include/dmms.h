@@ -294,7 +294,14 @@ typedef int32_t (*dmms_walk_fn)(const dmms_block_info_t *info, void *arg); /* !=
  * lock: fn may allocate or free). Returns how many were passed. Owner fields
  * are 0/NULL without DMMS_F_TRACK_OWNER. Time O(live + free blocks). */
 uint64_t dmms_walk(dmms_pool_t *pool, dmms_walk_fn fn, void *arg);
-/* Sequence number of the latest allocation (0 if none). Time O(1). */
+/* Sequence number of the latest allocation (0 if none). Time O(1).
+ * A buffer's sequence number (dmms_walk, dmms_show, the leak report, error
+ * reports) is exact at any age, past 2^32 allocations too: the buffer keeps
+ * its low 32 bits, its owner-table entry (one per task, call site and run of
+ * 2^32 allocations) the high 32. A buffer whose owner could not be recorded
+ * (the table was full where it would go: shown as "owner unknown") keeps
+ * only the low 32 bits, and its number is taken as the latest one issued
+ * with them: exact while it is younger than 2^32 allocations. */
 uint64_t dmms_mark(dmms_pool_t *pool);
 /* Reports the live buffers allocated after mark `since`, grouped by owner and
  * call site, largest group (by requested bytes) first; returns how many

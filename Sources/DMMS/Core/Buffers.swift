@@ -4,15 +4,27 @@
 
 import CDMMS
 
-/// What is wrong with a live buffer (see `examine`).
+/// What is wrong with a live buffer (see `damage(of:)`).
 struct BufferDamage {
     /// OVERRUN (a guard byte or the tail written) or CORRUPT (the owner record).
     var status: dmms_status_t
     /// OVERRUN: the first damaged byte, from the buffer's start.
     var offset: UInt
-    var detail: StaticString?
-    /// The owner record, when it is intact: the report names the owner.
-    var record: OwnerRecord?
+    /// OVERRUN found in the block's tail, not in the guard.
+    var inTail: Bool = false
+
+    /// What the report adds to the status.
+    var detail: StaticString? { inTail ? PoolState.tailDamage : nil }
+}
+
+/// A live buffer as `examine` found it: the owner entry its intact record
+/// names (-1: no owner tracking, or the record is damaged) and what is wrong
+/// with it. Only what every free needs, in a few words: the report reads the
+/// record again, off the hot path (a StaticString or a whole record here
+/// costs free a dozen instructions more).
+struct Inspection {
+    var owner: Int = -1
+    var damage: BufferDamage? = nil
 }
 
 /// A live buffer as the map and its owner record describe it.
@@ -79,7 +91,7 @@ extension PoolState {
     private mutating func dress(_ block: UInt, order: Int, requested: UInt, site: CallSite) {
         if guarded { writeGuard(block: block, requested: requested, order: order) }
         if tracksOwners {
-            let owner = ownerIndex(task: Platform.taskId(), site: site)
+            let owner = addOwnedBuffer(task: Platform.taskId(), site: site)
             writeOwnerRecord(OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: sequence), owner: owner),
                              block: block, order: order, slack: blockSize(order) &- requested)
         }
@@ -133,24 +145,32 @@ extension PoolState {
         "quarantined memory, not a live buffer (damaged metadata was found there; it is never reused)"
     }
 
-    /// What is wrong with a live buffer, found without changing anything.
-    /// Free and realloc look first and report (`end`, `report`) only once the
+    /// A live buffer's record and damage, found without changing anything.
+    /// Free and realloc look first and act on it (`retire`) only once the
     /// call can no longer fail: a failed realloc leaves the buffer, and its
     /// damage, as they were, for the call that ends the buffer to report once.
     @inline(__always)
-    mutating func examine(_ buffer: LiveBuffer) -> BufferDamage? {
-        guard diagnostics else { return nil }
+    mutating func examine(_ buffer: LiveBuffer) -> Inspection {
+        guard diagnostics else { return Inspection() }
         let block = buffer.block
         let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
-        guard let found = damage(of: block, requested: buffer.requested, recordOK: !tracksOwners || record != nil) else {
-            return nil
-        }
-        return BufferDamage(status: found.status, offset: found.offset, detail: found.detail, record: record)
+        return Inspection(owner: record.map { Int($0.owner) } ?? -1,
+                          damage: damage(of: block, requested: buffer.requested, recordOK: !tracksOwners || record != nil))
     }
 
-    /// Reports what `examine` found, once: an overrun is recorded and
-    /// counted; a damaged owner record is recorded and the buffer quarantined
-    /// (it is no longer live).
+    /// The buffer stops being the one its record describes (it ends, or a
+    /// realloc in place writes it anew): it leaves its owner's count, and
+    /// what `examine` found wrong is reported, once — an overrun recorded and
+    /// counted, a damaged record recorded and the buffer quarantined (no
+    /// longer live). Returns the damage's status, or OK.
+    @inline(__always)
+    private mutating func retire(_ buffer: LiveBuffer, _ inspection: Inspection) -> dmms_status_t {
+        if inspection.owner >= 0 { removeOwnedBuffer(UInt16(truncatingIfNeeded: inspection.owner)) }
+        guard let damage = inspection.damage else { return DMMSStatus.ok }
+        report(damage, of: buffer)
+        return damage.status
+    }
+
     @inline(never)
     private mutating func report(_ damage: BufferDamage, of buffer: LiveBuffer) {
         if damage.status == DMMSStatus.corrupt {
@@ -158,25 +178,23 @@ extension PoolState {
             quarantine(buffer)
             return
         }
-        var error = errorRecord(DMMSStatus.overrun, buffer, damage.record)
+        let block = buffer.block
+        let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
+        var error = errorRecord(DMMSStatus.overrun, buffer, record)
         error.offset = UInt64(damage.offset)
         error.detail = damage.detail
         counters.overruns &+= 1
         recordError(error)
     }
 
-    /// Ends a live buffer as dmms_pool_free does: reports its damage, then
-    /// frees it — or leaves it quarantined when its owner record is damaged.
-    /// Returns OK, OVERRUN (freed) or CORRUPT (quarantined).
+    /// Ends a live buffer as dmms_pool_free does: retires it, then frees it —
+    /// unless its damaged owner record left it quarantined. Returns OK,
+    /// OVERRUN (freed) or CORRUPT (quarantined).
     @inline(__always)
-    private mutating func end(_ buffer: LiveBuffer, damage: BufferDamage?) -> dmms_status_t {
-        guard let damage = damage else {
-            releaseBuffer(buffer)
-            return DMMSStatus.ok
-        }
-        report(damage, of: buffer)
-        if damage.status != DMMSStatus.corrupt { releaseBuffer(buffer) }
-        return damage.status
+    private mutating func end(_ buffer: LiveBuffer, _ inspection: Inspection) -> dmms_status_t {
+        let status = retire(buffer, inspection)
+        if status != DMMSStatus.corrupt { releaseBuffer(buffer) }
+        return status
     }
 
     /// What is wrong with a live buffer (examine and dmms_check ask), in the
@@ -184,14 +202,13 @@ extension PoolState {
     /// the owner record damages that too), then its owner record, then its
     /// block's tail (damage from outside the buffer). nil when all is intact.
     @inline(__always)
-    mutating func damage(of block: Block, requested: UInt, recordOK: Bool)
-        -> (status: dmms_status_t, offset: UInt, detail: StaticString?)? {
+    mutating func damage(of block: Block, requested: UInt, recordOK: Bool) -> BufferDamage? {
         if guarded, let offset = damagedGuard(block: block.address, requested: requested) {
-            return (DMMSStatus.overrun, offset, nil)
+            return BufferDamage(status: DMMSStatus.overrun, offset: offset)
         }
-        if !recordOK { return (DMMSStatus.corrupt, 0, nil) }
+        if !recordOK { return BufferDamage(status: DMMSStatus.corrupt, offset: 0) }
         if guarded, let offset = damagedTail(block: block.address, requested: requested, order: block.order) {
-            return (DMMSStatus.overrun, offset, PoolState.tailDamage)
+            return BufferDamage(status: DMMSStatus.overrun, offset: offset, inTail: true)
         }
         return nil
     }
@@ -199,7 +216,7 @@ extension PoolState {
     private mutating func errorRecord(_ status: dmms_status_t, _ buffer: LiveBuffer, _ record: OwnerRecord?) -> ErrorRecord {
         var error = ErrorRecord(status: status, pointer: buffer.block.address, requested: UInt64(buffer.requested),
                                 blockSize: UInt64(blockSize(buffer.block.order)))
-        if let record = record { error.setOwner(ownerEntry(record.owner), sequence: fullSequence(record.sequenceLow)) }
+        if let record = record { error.setOwner(ownerEntry(record.owner), sequence: sequence(of: record)) }
         return error
     }
 
@@ -223,7 +240,7 @@ extension PoolState {
     mutating func free(_ address: UInt) -> dmms_status_t {
         let (found, status) = liveBuffer(at: address)
         guard let buffer = found else { return status }
-        return end(buffer, damage: examine(buffer))
+        return end(buffer, examine(buffer))
     }
 
     @inline(__always)
@@ -247,10 +264,10 @@ extension PoolState {
         guard size <= UInt.max &- extra, let newOrder = order(forBytes: max(size &+ extra, 1)) else {
             return fail(size: size, order: nil)
         }
-        let damage = examine(buffer)
+        let inspection = examine(buffer)
         // A buffer whose owner record is damaged is quarantined, never
         // reused: its contents always move.
-        let quarantined = damage?.status == DMMSStatus.corrupt
+        let quarantined = inspection.damage?.status == DMMSStatus.corrupt
         let block = buffer.block
         if quarantined || (newOrder > block.order && !growInPlace(buffer, to: newOrder)) {
             let moved = allocate(size: size, alignment: 0, site: site)
@@ -258,10 +275,10 @@ extension PoolState {
             UnsafeMutableRawPointer(bitPattern: moved).unsafelyUnwrapped
                 .copyMemory(from: UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped,
                             byteCount: Int(min(buffer.requested, size)))
-            _ = end(buffer, damage: damage)
+            _ = end(buffer, inspection)
             return moved
         }
-        if let damage = damage { report(damage, of: buffer) }   // an overrun: the guard is written anew below
+        _ = retire(buffer, inspection)   // OK or an overrun: guard and record are written anew below
         if newOrder < block.order { shrinkInPlace(block, to: newOrder) }
         // In place: still one free and one allocation, the caller the new owner.
         countRelease(order: block.order, requested: buffer.requested)

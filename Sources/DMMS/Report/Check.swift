@@ -36,7 +36,13 @@ extension PoolState {
                 var recordOK = true
                 if tracksOwners {
                     if let record = readOwnerRecord(block: block.address, order: block.order, slack: slack) {
-                        error.setOwner(ownerEntry(record.owner), sequence: fullSequence(record.sequenceLow))
+                        error.setOwner(ownerEntry(record.owner), sequence: sequence(of: record))
+                        // Its owner entry counts it: an entry counted empty
+                        // could be given to another owner (and epoch).
+                        if liveBuffers(ofOwner: record.owner) == 0 {
+                            problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: block.address, requested: UInt64(wanted),
+                                                blockSize: size, detail: "its owner entry counts no live buffer"))
+                        }
                     } else {
                         recordOK = false
                     }
