@@ -104,3 +104,28 @@ extension SequenceTests {
         XCTAssertEqual(pool.check(), 0)
     }
 }
+
+extension SequenceTests {
+    /// A buffer whose owner could not be recorded (its neighbourhood of the
+    /// table full of live owners) keeps only the low 32 bits: its number is
+    /// the latest one issued with them, exact while younger than 2^32.
+    func testUnknownOwnerKeepsTheLatestNumberWithItsLowBits() {
+        let pool = TestPool(bytes: 1 << 16)                      // 16 entries: 64 sites cannot all fit
+        var unknown: [(UnsafeMutableRawPointer, UInt64)] = []
+        var buffers: [UnsafeMutableRawPointer] = []
+        for line in 1...64 {
+            let p = dmms_pool_alloc_at(pool.handle, 8, file, Int32(line))!
+            buffers.append(p)
+            if pool.state.pointee.lastOwnerIndex == unknownOwner { unknown.append((p, dmms_mark(pool.handle))) }
+        }
+        XCTAssertFalse(unknown.isEmpty)
+        advance(pool, by: 1000)
+        var seq = walkedSequences(pool)
+        for (p, sequence) in unknown { XCTAssertEqual(seq[UnsafeRawPointer(p)], sequence) }   // younger than 2^32: exact
+        advance(pool, by: 1 << 32)
+        seq = walkedSequences(pool)
+        for (p, sequence) in unknown { XCTAssertEqual(seq[UnsafeRawPointer(p)], sequence + 1 << 32) }  // the latest with its low bits
+        for p in buffers { XCTAssertEqual(pool.free(p), DMMS_OK) }
+        XCTAssertEqual(pool.check(), 0)
+    }
+}
