@@ -40,8 +40,8 @@ extension PoolState {
                         // Its owner entry counts it: an entry counted empty
                         // could be given to another owner (and epoch).
                         if liveBuffers(ofOwner: record.owner) == 0 {
-                            problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: block.address, requested: UInt64(wanted),
-                                                blockSize: size, detail: "its owner entry counts no live buffer"))
+                            problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: block.address, blockSize: size,
+                                                detail: "its owner-table entry counts no live buffer, though this one names it"))
                         }
                     } else {
                         recordOK = false

@@ -170,8 +170,9 @@ enum ErrorReport {
             line.append(" bytes)")
         } else if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock
                     || (error.status == DMMSStatus.corrupt && error.detail != nil) {
-            // An address that is not a live buffer (a CORRUPT with a detail is
-            // damaged free memory or quarantined memory): the block it is in.
+            // Not a live buffer's own record (a CORRUPT with a detail is about
+            // damaged free memory, quarantined memory or an owner's count):
+            // the block the address is in.
             if error.blockSize != 0 {
                 line.append(" (in a block of ")
                 line.append(error.blockSize)
