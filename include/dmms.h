@@ -181,7 +181,14 @@ void *dmms_pool_calloc(dmms_pool_t *pool, size_t count, size_t size);
  * Counts as one free and one allocation. Fails (NULL, old buffer untouched)
  * when the request cannot be met or ptr is not a live buffer (reported with
  * the status dmms_pool_free would give, DMMS_E_BUSY for a buffer that holds
- * a live pool). */
+ * a live pool).
+ * A damaged buffer is reported once, by the call that ends it: a realloc that
+ * succeeds reports its damage as dmms_pool_free would (DMMS_E_OVERRUN, the
+ * old buffer freed; DMMS_E_CORRUPT, the old buffer quarantined — so a buffer
+ * whose owner record is damaged always moves) and returns the new buffer; a
+ * realloc that fails reports only DMMS_E_NO_MEMORY and leaves the old buffer
+ * exactly as it was, live and usable, its damage still there for dmms_check,
+ * a later realloc or dmms_pool_free to report. */
 void *dmms_pool_realloc(dmms_pool_t *pool, void *ptr, size_t size);
 /* A buffer aligned to `alignment`, a power of two up to the largest block
  * size. Fails (NULL, DMMS_E_INVALID_ARG reported) for 0, a non-power of two,
@@ -196,22 +203,35 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  *                        destroy that pool first (nothing touched)
  *   DMMS_E_DOUBLE_FREE   ptr lies in free memory
  *   DMMS_E_NOT_BLOCK     ptr is inside a live buffer or the pool's metadata
- *   DMMS_E_CORRUPT       the buffer's owner record fails its checksum: the
- *                        buffer is quarantined (never reused) and no longer
- *                        counts as live
+ *   DMMS_E_CORRUPT       ptr lies in memory quarantined earlier (it is neither
+ *                        live nor free: nothing touched, counted in bad_frees,
+ *                        not in double_frees); or the buffer's owner record
+ *                        fails its checksum: the buffer is quarantined (never
+ *                        reused), no longer counts as live, and counts in
+ *                        corruptions
  *   DMMS_E_OVERRUN       a guard byte, or a byte of the block's tail, was
  *                        written: reported with the offset of the first
  *                        damaged byte; the buffer IS freed
- * Every status but DMMS_OK and DMMS_E_OVERRUN leaves the buffer and all figures
- * as they were (except the error counters). Time: bounded.
- * What is checked: the guard_bytes after the requested end (so a write of one
- * byte past the end is always caught when guard_bytes >= 1), the 8-byte owner
+ * Every other status leaves the buffer and all figures as they were (except
+ * the error counters). Time: bounded.
+ * What is checked: the guard_bytes after the requested end, the 8-byte owner
  * record after them and, with DMMS_F_GUARD, the block's last 8 bytes when the
- * buffer leaves them free (its tail). A write *before* a buffer's start lands
- * at the end of the block below it: when that block is live, in its tail,
- * reported as that buffer's DMMS_E_OVERRUN when it is freed or checked; when
- * it is free, DMMS_F_FILL_FREE reports it as DMMS_E_WRITE_AFTER_FREE (at reuse
- * or dmms_check); otherwise it is not seen. */
+ * buffer leaves them free (its tail). Guard and tail hold a pattern of odd
+ * bytes chosen per buffer from its address and a per-pool secret. So, with
+ * guard_bytes >= 1, a write of one byte past the end is always caught when
+ * the byte is even (a string's NUL among them); an odd byte is missed with
+ * probability 1/128, when it equals the pattern's byte there — which value
+ * that is differs from buffer to buffer, so no value is missed more often
+ * than another. A write over n guard bytes goes unseen in the guard only if
+ * every byte it wrote equals the pattern's: never when one of them is even,
+ * else with probability 128^-n; if it goes on into the owner record, the
+ * record's check still reports it (DMMS_E_CORRUPT) except with probability
+ * 2^-16. A write *before* a buffer's start lands at the end of the block
+ * below it: when that block is live, in its tail, reported as that buffer's
+ * DMMS_E_OVERRUN when it is freed or checked (the same odds, an underflow's
+ * first byte meeting the tail's last); when it is free, DMMS_F_FILL_FREE
+ * reports it as DMMS_E_WRITE_AFTER_FREE (at reuse or dmms_check); otherwise
+ * it is not seen. */
 dmms_status_t dmms_pool_free(dmms_pool_t *pool, void *ptr);
 
 /* Bytes usable in a live DMMS buffer (its requested size); 0 for anything
@@ -279,6 +299,11 @@ uint64_t dmms_suggest_pool_size(dmms_pool_t *pool);
  * Output goes to `out` one line at a time (each ends in '\n', NUL-terminated,
  * valid until the call returns); out NULL writes to stderr. `out` is called
  * without the pool lock held, so it may allocate, even from this pool.
+ * Names from the program (a pool's name, a call site's file) are shown with
+ * their control characters as C escapes (\n, \t, \r, \xHH), so that each
+ * record stays on one line; other bytes are shown as they are. The same
+ * holds for the message of an error report. dmms_walk, dmms_error_t.file and
+ * pool_name, and the JSON report (as JSON strings) give the exact bytes.
  */
 typedef void (*dmms_output_fn)(const char *text, void *arg);   /* NULL = stderr */
 
@@ -311,7 +336,14 @@ typedef int32_t (*dmms_walk_fn)(const dmms_block_info_t *info, void *arg); /* !=
  * Time O(live + free blocks). */
 uint64_t dmms_walk(dmms_pool_t *pool, dmms_walk_fn fn, void *arg);
 /* Sequence number of the latest allocation (0 if none, and for a bad handle,
- * reported). Time O(1). */
+ * reported). Time O(1).
+ * A buffer's sequence number (dmms_walk, dmms_show, the leak report, error
+ * reports) is exact at any age, past 2^32 allocations too: the buffer keeps
+ * its low 32 bits, its owner-table entry (one per task, call site and run of
+ * 2^32 allocations) the high 32. A buffer whose owner could not be recorded
+ * (the table was full where it would go: shown as "owner unknown") keeps
+ * only the low 32 bits, and its number is taken as the latest one issued
+ * with them: exact while it is younger than 2^32 allocations. */
 uint64_t dmms_mark(dmms_pool_t *pool);
 /* Reports the live buffers allocated after mark `since`, grouped by owner and
  * call site, largest group (by requested bytes) first; returns how many

@@ -43,7 +43,10 @@ final class TestPool {
 
 /// Records every error report, and restores the default handler when done.
 final class ErrorLog {
-    struct Entry { var status: dmms_status_t; var offset: UInt64; var requested: UInt64; var blockSize: UInt64; var owner: UInt64; var line: Int32 }
+    struct Entry {
+        var status: dmms_status_t; var offset: UInt64; var requested: UInt64; var blockSize: UInt64; var owner: UInt64; var line: Int32
+        var message: String
+    }
     var entries: [Entry] = []
 
     init() {
@@ -51,7 +54,8 @@ final class ErrorLog {
             let log = Unmanaged<ErrorLog>.fromOpaque(arg!).takeUnretainedValue()
             let e = error!.pointee
             log.entries.append(Entry(status: e.status, offset: e.offset, requested: e.requested,
-                                     blockSize: e.block_size, owner: e.owner, line: e.line))
+                                     blockSize: e.block_size, owner: e.owner, line: e.line,
+                                     message: e.message.map { String(cString: $0) } ?? ""))
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 

@@ -18,6 +18,61 @@ static void collect(const char *line, void *arg) {
 }
 static void clear_text(void) { text_length = 0; text[0] = 0; }
 
+/* Every call of an output function is one line: one '\n', at its end. */
+static int broken_lines;
+static void collect_lines(const char *line, void *arg) {
+    size_t n = strlen(line);
+    if (n == 0 || line[n - 1] != '\n' || memchr(line, '\n', n - 1) != NULL) broken_lines++;
+    collect(line, arg);
+}
+
+static char last_message[512];
+static void keep_message(const dmms_error_t *e, void *arg) {
+    (void)arg;
+    snprintf(last_message, sizeof last_message, "%s", e->message);
+}
+
+/* A call site (and a pool name) holding control characters: every text
+ * report keeps one record per line and shows them as C escapes; the error
+ * message stays one line; the JSON report gives the exact bytes back. */
+static void control_characters_in_names(void) {
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.name = "esc\npool";
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
+    CHECK(p != NULL);
+    char *b = dmms_pool_alloc_at(p, 24, "dir/new\nline\tfile.c", 9);
+    CHECK(b != NULL);
+
+    clear_text();
+    broken_lines = 0;
+    CHECK_EQ(dmms_report_leaks(p, 0, collect_lines, NULL), 1);
+    dmms_show(p, 3, collect_lines, NULL);
+    CHECK_EQ(broken_lines, 0);
+    CHECK(strstr(text, "dir/new\\nline\\tfile.c:9") != NULL);   /* shown as dir/new\nline\tfile.c:9 */
+    CHECK(strstr(text, "pool 'esc\\npool'") != NULL);
+
+    clear_text();
+    dmms_report_json(p, collect, NULL);
+    FILE *f = fopen("build/tests/escapes.json", "w");
+    CHECK(f != NULL);
+    if (f) { fputs(text, f); fclose(f); }
+    CHECK_EQ(system("python3 -c \"import json; d = json.load(open('build/tests/escapes.json')); "
+                    "assert d['buffers'][0]['file'] == 'dir/new\\nline\\tfile.c', d['buffers']; "
+                    "assert d['config']['name'] == 'esc\\npool', d['config']\""), 0);
+
+    dmms_set_error_handler(keep_message, NULL);
+    b[24] = 'x';                                    /* an overrun: its report names the site */
+    last_message[0] = 0;
+    CHECK_EQ(dmms_pool_free(p, b), DMMS_E_OVERRUN);
+    dmms_set_error_handler(NULL, NULL);
+    CHECK(strchr(last_message, '\n') == NULL && strchr(last_message, '\t') == NULL);
+    CHECK(strstr(last_message, "dir/new\\nline\\tfile.c:9") != NULL);
+    CHECK(strstr(last_message, "in pool 'esc\\npool'") != NULL);
+    CHECK_EQ(dmms_check(p), 0);
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+}
+
 static int walked;
 static int32_t count_walk(const dmms_block_info_t *info, void *arg) {
     (void)info;
@@ -169,5 +224,7 @@ int main(void) {
     CHECK_EQ(s.blocks_free, 1);
     CHECK_EQ(dmms_pool_destroy(exact), DMMS_OK);
     free(raw);
+
+    control_characters_in_names();
     return check_summary("test_api");
 }

@@ -168,7 +168,7 @@ static void bit_flips(dmms_pool_t *p) {
             detected++;
         CHECK_EQ(dmms_check(p), 0);
         reset();
-        CHECK_EQ(dmms_pool_free(p, q), DMMS_E_DOUBLE_FREE);   /* quarantined memory is not live */
+        CHECK_EQ(dmms_pool_free(p, q), DMMS_E_CORRUPT);       /* quarantined memory is not live (nor free) */
     }
     CHECK_EQ(detected, 64);
 
@@ -231,6 +231,168 @@ static void bit_flips(dmms_pool_t *p) {
         CHECK_EQ(dmms_pool_free(p, keep), DMMS_OK);
     }
     CHECK_EQ(detected, 128);
+}
+
+/* Quarantined memory is neither live nor free: freeing or reallocating a
+ * quarantined buffer again, or a pointer into it, is DMMS_E_CORRUPT with a
+ * report that says so, counted as a bad free (the damage itself was counted
+ * once, when it was found) and never as a double free. Nothing else moves. */
+static void free_of_quarantined_memory(dmms_pool_t *p) {
+    unsigned char *q = dmms_pool_alloc_at(p, 40, "catalogue.c", 7);
+    q[40 + 8] ^= 0x10;                                  /* a bit of its owner record */
+    reset();
+    CHECK_EQ(dmms_pool_free(p, q), DMMS_E_CORRUPT);     /* found: quarantined */
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(dmms_check(p), 0);
+
+    const char *what[] = { "free of a quarantined buffer", "free inside a quarantined buffer" };
+    unsigned char *pointers[] = { q, q + 16 };
+    for (int i = 0; i < 2; i++) {
+        dmms_stats_t before = stats(p);
+        expect_rejected(p, pointers[i], DMMS_E_CORRUPT, what[i]);   /* free, then realloc */
+        CHECK(strstr(rec.message, "quarantined") != NULL);
+        CHECK(strstr(rec.message, "already free") == NULL);
+        dmms_stats_t after = stats(p);
+        CHECK_EQ(after.double_frees, before.double_frees);
+        CHECK_EQ(after.bad_frees, before.bad_frees + 2);
+        CHECK_EQ(after.corruptions, before.corruptions);
+    }
+}
+
+/* Damages a buffer of `size` bytes: 0 an overrun (its first guard byte), 1 its
+ * owner record (right after the 8 guard bytes). Returns the status it earns. */
+static dmms_status_t damage_buffer(unsigned char *q, size_t size, int kind) {
+    q[kind == 0 ? size : size + 8] ^= 0x40;
+    return kind == 0 ? DMMS_E_OVERRUN : DMMS_E_CORRUPT;
+}
+
+static int holds(const unsigned char *q, unsigned char byte, size_t size) {
+    for (size_t i = 0; i < size; i++) if (q[i] != byte) return 0;
+    return 1;
+}
+
+/* realloc of a damaged buffer. The damage is reported and counted once: by
+ * the realloc when it succeeds (the old buffer goes as dmms_pool_free would
+ * make it go: freed after an overrun; quarantined after a damaged owner
+ * record, so such a buffer always moves), else by whatever ends the buffer
+ * later. A failed realloc reports only DMMS_E_NO_MEMORY and leaves the old
+ * buffer exactly as it was, its damage included. */
+static void realloc_of_damaged_buffers(dmms_pool_t *p) {
+    const size_t size = 40, huge = (size_t)1 << 30;      /* huge: no block of p can hold it */
+    for (int kind = 0; kind < 2; kind++) {
+        /* Two failed reallocs, then free. */
+        unsigned char *q = dmms_pool_alloc(p, size);
+        memset(q, 0x5A, size);
+        dmms_status_t damage = damage_buffer(q, size, kind);
+        dmms_stats_t before = stats(p);
+        for (int i = 0; i < 2; i++) {
+            reset();
+            CHECK(dmms_pool_realloc(p, q, huge) == NULL);
+            CHECK_EQ(rec.count, 1);
+            CHECK_EQ(rec.last.status, DMMS_E_NO_MEMORY);
+        }
+        dmms_stats_t after = stats(p);
+        CHECK_EQ(after.failed_allocs, before.failed_allocs + 2);
+        CHECK_EQ(after.overruns, before.overruns);
+        CHECK_EQ(after.corruptions, before.corruptions);
+        CHECK_EQ(after.blocks_alloc, before.blocks_alloc);
+        CHECK_EQ(after.bytes_requested, before.bytes_requested);
+        CHECK_EQ(after.bytes_free, before.bytes_free);
+        CHECK_EQ(after.total_frees, before.total_frees);
+        CHECK_EQ(dmms_usable_size(q), size);               /* still live, still usable */
+        CHECK(holds(q, 0x5A, size));
+        reset();
+        CHECK_EQ(dmms_check(p), 1);                        /* the damage is still there */
+        CHECK_EQ(rec.last.status, damage);
+        reset();
+        CHECK_EQ(dmms_pool_free(p, q), damage);            /* reported now, once */
+        CHECK_EQ(rec.count, 1);
+        after = stats(p);
+        CHECK_EQ(after.overruns, before.overruns + (kind == 0));
+        CHECK_EQ(after.corruptions, before.corruptions + (kind == 1));
+        CHECK_EQ(dmms_check(p), 0);
+
+        /* A realloc that succeeds, shrinking (in place unless damaged) or
+         * growing; then free. */
+        static const size_t new_sizes[] = { 8, 3000 };
+        for (int i = 0; i < 2; i++) {
+            q = dmms_pool_alloc(p, size);
+            memset(q, 0x5A, size);
+            damage_buffer(q, size, kind);
+            before = stats(p);
+            reset();
+            unsigned char *r = dmms_pool_realloc(p, q, new_sizes[i]);
+            CHECK(r != NULL);
+            if (r == NULL) continue;
+            CHECK_EQ(rec.count, 1);
+            CHECK_EQ(rec.last.status, damage);
+            CHECK(rec.last.ptr == q);
+            CHECK(holds(r, 0x5A, new_sizes[i] < size ? new_sizes[i] : size));
+            CHECK_EQ(dmms_usable_size(r), new_sizes[i]);
+            after = stats(p);
+            CHECK_EQ(after.overruns, before.overruns + (kind == 0));
+            CHECK_EQ(after.corruptions, before.corruptions + (kind == 1));
+            CHECK_EQ(after.blocks_alloc, before.blocks_alloc);
+            CHECK_EQ(dmms_check(p), 0);
+            if (kind == 1) {
+                CHECK(r != q);                                 /* never reused in place */
+                CHECK_EQ(dmms_usable_size(q), 0);
+                CHECK_EQ(after.total_frees, before.total_frees);   /* quarantined, not freed */
+                reset();
+                CHECK_EQ(dmms_pool_free(p, q), DMMS_E_CORRUPT);    /* quarantined memory */
+                CHECK(strstr(rec.message, "quarantined") != NULL);
+            } else {
+                CHECK_EQ(after.total_frees, before.total_frees + 1);
+            }
+            reset();
+            CHECK_EQ(dmms_pool_free(p, r), DMMS_OK);           /* the damage is not reported again */
+            CHECK_EQ(rec.count, 0);
+            after = stats(p);
+            CHECK_EQ(after.overruns, before.overruns + (kind == 0));
+            CHECK_EQ(after.corruptions, before.corruptions + (kind == 1));
+            CHECK_EQ(dmms_check(p), 0);
+        }
+    }
+}
+
+/* A one-byte overrun of every byte value, over many buffers. Every guard byte
+ * is odd, so an even byte (a NUL among them) is always caught. An odd byte is
+ * missed exactly where it equals that buffer's first guard byte, which the
+ * buffer's address and the pool's secret choose: about 1 buffer in 128 for
+ * every odd value, and no value missed more than chance allows. */
+static void one_byte_overrun_of_every_value(void) {
+    enum { BUFFERS = 2048, SIZE = 24 };                  /* 64-byte blocks */
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.name = "catalogue";
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 20, &c);
+    CHECK(p != NULL);
+    static unsigned char *buffers[BUFFERS];
+    unsigned missed[256] = { 0 }, missed_even = 0, missed_odd = 0, worst = 0, other = 0;
+    for (unsigned value = 0; value < 256; value++) {
+        for (int i = 0; i < BUFFERS; i++) buffers[i] = dmms_pool_alloc(p, SIZE);
+        for (int i = 0; i < BUFFERS; i++) {
+            buffers[i][SIZE] = (unsigned char)value;
+            dmms_status_t status = dmms_pool_free(p, buffers[i]);
+            if (status == DMMS_OK) missed[value]++;
+            else if (status != DMMS_E_OVERRUN) other++;
+        }
+        if (value & 1) missed_odd += missed[value]; else missed_even += missed[value];
+        if (missed[value] > worst) worst = missed[value];
+    }
+    /* Expected per odd value: BUFFERS / 128 = 16; 48 is beyond any chance
+     * (Poisson, p < 1e-9 for one value). */
+    if (worst > 48) {
+        fprintf(stderr, "one-byte overruns missed per value:");
+        for (unsigned value = 1; value < 256; value += 2) if (missed[value]) fprintf(stderr, " 0x%02x:%u", value, missed[value]);
+        fprintf(stderr, "\n");
+    }
+    CHECK_EQ(other, 0);
+    CHECK_EQ(missed_even, 0);
+    CHECK(worst <= 48);
+    CHECK(missed_odd >= BUFFERS / 2 && missed_odd <= BUFFERS * 2);   /* about one value per buffer */
+    CHECK_EQ(dmms_check(p), 0);
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
 }
 
 static void bad_requests(dmms_pool_t *p) {
@@ -614,7 +776,10 @@ int main(void) {
         CHECK_EQ(dmms_pool_free(p, q), DMMS_E_OVERRUN);
         CHECK_EQ(rec.last.offset, size);
     }
+    one_byte_overrun_of_every_value();
     bit_flips(p);
+    free_of_quarantined_memory(p);
+    realloc_of_damaged_buffers(p);
     bad_requests(p);
     bad_pools();
     write_after_free();

@@ -7,7 +7,8 @@
 //   bad frees      stale (double) frees, interior and misaligned pointers,
 //                  the pool's metadata, another pool's buffer, stack, global,
 //                  malloc and mmap addresses, wild addresses — through
-//                  dmms_pool_free, dmms_free and dmms_pool_realloc;
+//                  dmms_pool_free, dmms_free and dmms_pool_realloc (in
+//                  quarantined memory: DMMS_E_CORRUPT, a bad free);
 //   overruns       1..N bytes past the requested end (inside the block),
 //                  then free or realloc: DMMS_E_OVERRUN at offset `requested`
 //                  with a guard; without one, a damaged owner record is
@@ -53,6 +54,7 @@ extension PoolModel {
     func badFreeStatus(_ address: UInt) -> dmms_status_t? {
         if index(of: address) != nil { return nil }
         if liveBlock(holding: address) != nil { return DMMS_E_NOT_BLOCK }
+        if quarantined.contains(where: { address >= $0.start && address < $0.end }) { return DMMS_E_CORRUPT }
         for r in regionBounds() {
             if address >= r.start && address < r.end { return DMMS_E_DOUBLE_FREE }
             if address >= r.memory && address < r.memoryEnd { return DMMS_E_NOT_BLOCK }
@@ -120,8 +122,8 @@ extension PoolModel {
         // The rest: what verifyCheck expects (pending damage, damaged guards).
         var others = 0
         if let damage = pending, let j = got.firstIndex(where: damage.matches) { got.remove(at: j); others += 1 }
-        for other in live where other.damagedGuard != nil && other.address != b.address {
-            if let j = got.firstIndex(where: { $0.ptr == other.address && $0.status == DMMS_E_OVERRUN }) { got.remove(at: j); others += 1 }
+        for other in live where other.damage != DMMS_OK && other.address != b.address {
+            if let j = got.firstIndex(where: { $0.ptr == other.address && $0.status == other.damage }) { got.remove(at: j); others += 1 }
         }
         expect(got.isEmpty && problems == UInt64(others + (seen == DMMS_OK ? 0 : 1)), "\(what): dmms_check \(problems) problems, unexplained \(got)")
         return seen
@@ -131,7 +133,7 @@ extension PoolModel {
     /// frees or reallocates it.
     func overrun(_ i: Int, _ input: inout FuzzInput) {
         let b = live[i]
-        guard b.damagedGuard == nil else { return }
+        guard b.damage == DMMS_OK else { return }
         let room = Int(blockSize(b.order) - b.size)
         guard room > 0 else { return }
         let length = 1 + input.below(min(room, 96))
@@ -148,26 +150,27 @@ extension PoolModel {
             let seen = checkInjected(i, status: DMMS_E_OVERRUN, offset: nil, certain: false, what)
             expect(seen == DMMS_OK, "\(what): reported without a guard or a record")
         }
-        release(i, inspection: status, &input)
+        release(i, inspection: status, recordWritten: tracks && length > Int(guardSpan), &input)
     }
 
     /// Flips one bit of live[i]'s owner record: DMMS_E_CORRUPT, quarantined.
     func flipRecord(_ i: Int, _ input: inout FuzzInput) {
-        guard tracks, live[i].damagedGuard == nil else { return }
+        guard tracks, live[i].damage == DMMS_OK else { return }
         let b = live[i]
         let bit = Int(input.byte() & 63)
         UnsafeMutablePointer<UInt8>(bitPattern: b.address + b.size + guardSpan)![bit / 8] ^= UInt8(1 << (bit % 8))
         let what = "bit \(bit) of the owner record of 0x\(String(b.address, radix: 16))"
         _ = checkInjected(i, status: DMMS_E_CORRUPT, offset: nil, certain: true, what)
-        release(i, inspection: DMMS_E_CORRUPT, &input)
+        release(i, inspection: DMMS_E_CORRUPT, recordWritten: true, &input)
     }
 
-    /// Frees or reallocates a buffer whose check gives `inspection`.
-    func release(_ i: Int, inspection: dmms_status_t, _ input: inout FuzzInput) {
+    /// Frees or reallocates a buffer whose check gives `inspection`
+    /// (`recordWritten`: the damage reached its owner record).
+    func release(_ i: Int, inspection: dmms_status_t, recordWritten: Bool, _ input: inout FuzzInput) {
         switch input.byte() % 3 {
         case 0: free(at: i, anyPool: false, expected: inspection)
         case 1: free(at: i, anyPool: true, expected: inspection)
-        default: reallocate(at: i, size: input.requestSize(), inspection: inspection)
+        default: reallocate(at: i, size: input.requestSize(), inspection: inspection, recordWritten: recordWritten)
         }
     }
 
@@ -252,7 +255,7 @@ public func misuseFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int
         case 0, 1:
             model.allocate(size: input.requestSize() & 0x1FFF, line: Int32(input.byte() % 3))
         case 2:
-            if let i = any { model.free(at: i, anyPool: false, expected: model.live[i].damagedGuard != nil ? DMMS_E_OVERRUN : DMMS_OK) }
+            if let i = any { model.free(at: i, anyPool: false, expected: model.live[i].damage) }
         case 3:
             if let i = any { model.reallocate(at: i, size: input.requestSize() & 0x3FFF) }
         case 4:

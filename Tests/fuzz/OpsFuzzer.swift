@@ -6,7 +6,9 @@
 // then operations until the input runs out: alloc, alloc_at, calloc,
 // aligned_alloc, realloc (of a live buffer and of NULL), free (through the
 // pool and through dmms_free), add_memory, exhausting the pool, freeing
-// everything (the pool must be its top blocks again), and the reports.
+// everything (the pool must be its top blocks again), and the reports (the
+// pool's sequence counter now and then moved on by about 2^32, as if that
+// many allocations had been made: sequence numbers must stay exact).
 // After each: dmms_stats equals the model, dmms_check finds nothing; every
 // few operations the walk lists exactly the model's buffers and each
 // buffer still holds its pattern.
@@ -61,7 +63,13 @@ public func opsFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -
                 before = model.failedAllocs
             }
         case 12:
-            mark = input.byte() & 1 == 0 ? dmms_mark(model.pool) : mark
+            let b = input.byte()
+            if b & 0x80 != 0 {
+                // Just short of the next epochs: the allocations that follow cross them.
+                model.advanceSequence(by: (UInt64(1) << 32) * UInt64(1 + (b >> 4) & 3) - UInt64(b & 0x0E))
+                model.verifyWalk()
+            }
+            mark = b & 1 == 0 ? dmms_mark(model.pool) : mark
             model.verifyReports(mark: mark)
         default:
             dmms_stats_reset_peaks(model.pool)

@@ -16,6 +16,17 @@ func mix64(_ x: UInt64) -> UInt64 {
     return z ^ (z >> 31)
 }
 
+/// One multiply and one shift: spreads a value keyed by an address over all
+/// 64 bits, so that every byte of the result varies with the address bits
+/// above a block's alignment (a plain product's low byte would not: the
+/// address's low bits are zero). Enough to tell addresses apart; not a
+/// strong hash.
+@inline(__always)
+func spread(_ x: UInt64) -> UInt64 {
+    let k = x &* 0x9E37_79B9_7F4A_7C15
+    return k ^ k >> 29
+}
+
 /// Folds 64 bits onto the low 16: bit i lands on bit i % 16.
 @inline(__always)
 func fold16(_ x: UInt64) -> UInt16 {
@@ -33,7 +44,6 @@ extension PoolState {
     /// differ between addresses and pools, not be a strong hash.
     @inline(__always)
     mutating func recordKey(_ address: UInt, order: Int, state: BlockState, slack: UInt) -> UInt64 {
-        let k = (UInt64(address) ^ secret ^ UInt64(slack) << 24 ^ UInt64(order &<< 2 | Int(state.rawValue)) << 56) &* 0x9E37_79B9_7F4A_7C15
-        return k ^ k >> 29
+        spread(UInt64(address) ^ secret ^ UInt64(slack) << 24 ^ UInt64(order &<< 2 | Int(state.rawValue)) << 56)
     }
 }

@@ -14,16 +14,21 @@
 // so a program that copies one buffer's tail over another is still caught.
 // Every guard byte is odd: the classic off-by-one, a string's NUL written
 // just past the end, always changes the first guard byte, and so does any
-// even byte. (A write of exactly the byte that was there changes nothing and
-// cannot be seen.)
+// even byte. A write of exactly the byte that was there changes nothing and
+// cannot be seen: so the pattern is spread over all its bits (spread), and
+// each guard byte takes every odd value alike from buffer to buffer. An odd
+// byte written one past the end is missed in 1 buffer in 128, whatever its
+// value — not always for a few values, as a pattern whose first byte varied
+// only with the address's few low set bits would do.
 
 /// Fill byte of freed blocks: not a valid pointer, not zero, easy to spot.
 let freeFillByte: UInt8 = 0xDD
 
 extension PoolState {
+    /// The guard (and tail) pattern of the buffer in `block`: 8 odd bytes.
     @inline(__always)
     mutating func guardPattern(_ block: UInt) -> UInt64 {
-        (secret ^ UInt64(block) &* 0x9E37_79B9_7F4A_7C15) | 0x0101_0101_0101_0101
+        spread(UInt64(block) ^ secret) | 0x0101_0101_0101_0101
     }
 
     /// Where the tail pattern goes in a block of `order` holding `requested`

@@ -10,10 +10,14 @@
 // Eight bytes, not sixteen: the per-buffer cost inside the block decides how
 // well small sizes fill the pool (SPEC §10). The task and call site live once
 // per distinct pair in the owner table (Owners.swift); the record keeps the
-// table index. The sequence number keeps its low 32 bits; the full number is
-// the latest one of the pool with those bits (exact for any buffer younger
-// than 2^32 allocations). The requested size is in the trusted block map, so
-// an overrun that runs through this record still reports its exact offset.
+// table index. The sequence number keeps its low 32 bits here and its high 32
+// (its epoch) in the owner entry, which stands for one (task, site, epoch):
+// exact at any age. Only a buffer whose owner could not be recorded (entry 0:
+// the table's neighbourhood was full) has no epoch: its number is taken as
+// the latest one issued with its low bits, exact while it is younger than
+// 2^32 allocations. (Why not 8 more bytes for the whole number: see Owners.)
+// The requested size is in the trusted block map, so an overrun that runs
+// through this record still reports its exact offset.
 
 struct OwnerRecord {
     static let size = 8
@@ -36,14 +40,17 @@ extension PoolState {
             .storeBytes(of: (fields | UInt64(check) << 48).littleEndian, as: UInt64.self)
     }
 
-    /// The owner record of an allocated block, or nil when it fails its check.
+    /// The owner record of an allocated block, or nil when it fails its check
+    /// or names an entry beyond the owner table (damage that passed the check).
     @inline(__always)
     mutating func readOwnerRecord(block: UInt, order: Int, slack: UInt) -> OwnerRecord? {
         let word = UInt64(littleEndian: recordAddress(block, order: order, slack: slack).loadUnaligned(as: UInt64.self))
         let fields = word & 0xFFFF_FFFF_FFFF
         let check = UInt16(truncatingIfNeeded: word >> 48)
-        guard check == fold16(fields ^ recordKey(block, order: order, state: .allocated, slack: slack)) else { return nil }
-        return OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: fields), owner: UInt16(truncatingIfNeeded: fields >> 32))
+        let owner = UInt16(truncatingIfNeeded: fields >> 32)
+        guard check == fold16(fields ^ recordKey(block, order: order, state: .allocated, slack: slack)),
+              Int(owner) < ownerCapacity else { return nil }
+        return OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: fields), owner: owner)
     }
 
     @inline(__always)
@@ -51,9 +58,13 @@ extension PoolState {
         OwnerRecord.address(ofBlock: block, requested: blockSize(order) &- slack, guardBytes: guardSpan)
     }
 
-    /// The full sequence number whose low 32 bits are `low`: the latest one issued.
-    @inline(__always)
-    mutating func fullSequence(_ low: UInt32) -> UInt64 {
-        sequence &- UInt64(UInt32(truncatingIfNeeded: sequence) &- low)
+    /// The sequence number of the buffer with `record`: its owner entry's
+    /// epoch above the record's low 32 bits; for the unknown owner, the
+    /// latest number issued with those low bits.
+    mutating func sequence(of record: OwnerRecord) -> UInt64 {
+        if record.owner != unknownOwner, let table = owners {
+            return UInt64(table[Int(record.owner)].epoch) << 32 | UInt64(record.sequenceLow)
+        }
+        return sequence &- UInt64(UInt32(truncatingIfNeeded: sequence) &- record.sequenceLow)
     }
 }

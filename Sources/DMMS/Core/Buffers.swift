@@ -4,6 +4,29 @@
 
 import CDMMS
 
+/// What is wrong with a live buffer (see `damage(of:)`).
+struct BufferDamage {
+    /// OVERRUN (a guard byte or the tail written) or CORRUPT (the owner record).
+    var status: dmms_status_t
+    /// OVERRUN: the first damaged byte, from the buffer's start.
+    var offset: UInt
+    /// OVERRUN found in the block's tail, not in the guard.
+    var inTail: Bool = false
+
+    /// What the report adds to the status.
+    var detail: StaticString? { inTail ? PoolState.tailDamage : nil }
+}
+
+/// A live buffer as `examine` found it: the owner entry its intact record
+/// names (-1: no owner tracking, or the record is damaged) and what is wrong
+/// with it. Only what every free needs, in a few words: the report reads the
+/// record again, off the hot path (a StaticString or a whole record here
+/// costs free a dozen instructions more).
+struct Inspection {
+    var owner: Int = -1
+    var damage: BufferDamage? = nil
+}
+
 /// A live buffer as the map and its owner record describe it.
 struct LiveBuffer {
     var block: Block
@@ -68,7 +91,7 @@ extension PoolState {
     private mutating func dress(_ block: UInt, order: Int, requested: UInt, site: CallSite) {
         if guarded { writeGuard(block: block, requested: requested, order: order) }
         if tracksOwners {
-            let owner = ownerIndex(task: Platform.taskId(), site: site)
+            let owner = addOwnedBuffer(task: Platform.taskId(), site: site)
             writeOwnerRecord(OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: sequence), owner: owner),
                              block: block, order: order, slack: blockSize(order) &- requested)
         }
@@ -101,60 +124,99 @@ extension PoolState {
         if region < 0 {
             if !isMetadata(address) { error.status = DMMSStatus.notOwned }
         } else if let container = block(containing: address, in: region) {
-            // Free memory, freed or joined; or inside a live buffer.
+            // Inside a live buffer; in free memory, freed or joined; or in
+            // quarantined memory, which is neither: its damage was reported
+            // and counted when it was found, so this call is a bad free.
             error.blockSize = UInt64(blockSize(container.order))
-            if container.state != .allocated { error.status = DMMSStatus.doubleFree }
+            switch container.state {
+            case .allocated: break
+            case .globalFree, .lazyFree: error.status = DMMSStatus.doubleFree
+            case .quarantined:
+                error.status = DMMSStatus.corrupt
+                error.detail = PoolState.quarantinedMemory
+            }
         }
         if error.status == DMMSStatus.doubleFree { counters.doubleFrees &+= 1 } else { counters.badFrees &+= 1 }
         recordError(error)
         return error.status
     }
 
-    /// Checks a live buffer's owner record and guard. Returns the status of
-    /// the check: OK, OVERRUN (recorded) or CORRUPT (recorded, and the buffer
-    /// quarantined: it is no longer live).
-    mutating func inspect(_ buffer: LiveBuffer) -> dmms_status_t {
-        let block = buffer.block
-        let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
-        guard let found = damage(of: block, requested: buffer.requested, recordOK: !tracksOwners || record != nil) else {
-            return DMMSStatus.ok
-        }
-        if found.status == DMMSStatus.corrupt { return corrupted(buffer) }
-        var error = errorRecord(DMMSStatus.overrun, buffer, record)
-        error.offset = UInt64(found.offset)
-        error.detail = found.detail
-        counters.overruns &+= 1
-        recordError(error)
-        return DMMSStatus.overrun
+    static var quarantinedMemory: StaticString {
+        "quarantined memory, not a live buffer (damaged metadata was found there; it is never reused)"
     }
 
-    /// What is wrong with a live buffer (free and dmms_check ask), in the
+    /// A live buffer's record and damage, found without changing anything.
+    /// Free and realloc look first and act on it (`retire`) only once the
+    /// call can no longer fail: a failed realloc leaves the buffer, and its
+    /// damage, as they were, for the call that ends the buffer to report once.
+    @inline(__always)
+    mutating func examine(_ buffer: LiveBuffer) -> Inspection {
+        guard diagnostics else { return Inspection() }
+        let block = buffer.block
+        let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
+        return Inspection(owner: record.map { Int($0.owner) } ?? -1,
+                          damage: damage(of: block, requested: buffer.requested, recordOK: !tracksOwners || record != nil))
+    }
+
+    /// The buffer stops being the one its record describes (it ends, or a
+    /// realloc in place writes it anew): it leaves its owner's count, and
+    /// what `examine` found wrong is reported, once — an overrun recorded and
+    /// counted, a damaged record recorded and the buffer quarantined (no
+    /// longer live). Returns the damage's status, or OK.
+    @inline(__always)
+    private mutating func retire(_ buffer: LiveBuffer, _ inspection: Inspection) -> dmms_status_t {
+        if inspection.owner >= 0 { removeOwnedBuffer(UInt16(truncatingIfNeeded: inspection.owner)) }
+        guard let damage = inspection.damage else { return DMMSStatus.ok }
+        report(damage, of: buffer)
+        return damage.status
+    }
+
+    @inline(never)
+    private mutating func report(_ damage: BufferDamage, of buffer: LiveBuffer) {
+        if damage.status == DMMSStatus.corrupt {
+            recordError(errorRecord(DMMSStatus.corrupt, buffer, nil))
+            quarantine(buffer)
+            return
+        }
+        let block = buffer.block
+        let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
+        var error = errorRecord(DMMSStatus.overrun, buffer, record)
+        error.offset = UInt64(damage.offset)
+        error.detail = damage.detail
+        counters.overruns &+= 1
+        recordError(error)
+    }
+
+    /// Ends a live buffer as dmms_pool_free does: retires it, then frees it —
+    /// unless its damaged owner record left it quarantined. Returns OK,
+    /// OVERRUN (freed) or CORRUPT (quarantined).
+    @inline(__always)
+    private mutating func end(_ buffer: LiveBuffer, _ inspection: Inspection) -> dmms_status_t {
+        let status = retire(buffer, inspection)
+        if status != DMMSStatus.corrupt { releaseBuffer(buffer) }
+        return status
+    }
+
+    /// What is wrong with a live buffer (examine and dmms_check ask), in the
     /// order that names the cause: its guard (an overrun long enough to reach
     /// the owner record damages that too), then its owner record, then its
     /// block's tail (damage from outside the buffer). nil when all is intact.
     @inline(__always)
-    mutating func damage(of block: Block, requested: UInt, recordOK: Bool)
-        -> (status: dmms_status_t, offset: UInt, detail: StaticString?)? {
+    mutating func damage(of block: Block, requested: UInt, recordOK: Bool) -> BufferDamage? {
         if guarded, let offset = damagedGuard(block: block.address, requested: requested) {
-            return (DMMSStatus.overrun, offset, nil)
+            return BufferDamage(status: DMMSStatus.overrun, offset: offset)
         }
-        if !recordOK { return (DMMSStatus.corrupt, 0, nil) }
+        if !recordOK { return BufferDamage(status: DMMSStatus.corrupt, offset: 0) }
         if guarded, let offset = damagedTail(block: block.address, requested: requested, order: block.order) {
-            return (DMMSStatus.overrun, offset, PoolState.tailDamage)
+            return BufferDamage(status: DMMSStatus.overrun, offset: offset, inTail: true)
         }
         return nil
-    }
-
-    private mutating func corrupted(_ buffer: LiveBuffer) -> dmms_status_t {
-        recordError(errorRecord(DMMSStatus.corrupt, buffer, nil))
-        quarantine(buffer)
-        return DMMSStatus.corrupt
     }
 
     private mutating func errorRecord(_ status: dmms_status_t, _ buffer: LiveBuffer, _ record: OwnerRecord?) -> ErrorRecord {
         var error = ErrorRecord(status: status, pointer: buffer.block.address, requested: UInt64(buffer.requested),
                                 blockSize: UInt64(blockSize(buffer.block.order)))
-        if let record = record { error.setOwner(ownerEntry(record.owner), sequence: fullSequence(record.sequenceLow)) }
+        if let record = record { error.setOwner(ownerEntry(record.owner), sequence: sequence(of: record)) }
         return error
     }
 
@@ -178,10 +240,7 @@ extension PoolState {
     mutating func free(_ address: UInt) -> dmms_status_t {
         let (found, status) = liveBuffer(at: address)
         guard let buffer = found else { return status }
-        let inspection = diagnostics ? inspect(buffer) : DMMSStatus.ok
-        if inspection == DMMSStatus.corrupt { return inspection }
-        releaseBuffer(buffer)
-        return inspection
+        return end(buffer, examine(buffer))
     }
 
     @inline(__always)
@@ -196,25 +255,31 @@ extension PoolState {
     // MARK: resize
 
     /// Resizes a live buffer (see dmms_pool_realloc). Returns the buffer's
-    /// address, or 0 with the old buffer untouched.
+    /// address, or 0 with the old buffer untouched — damage included: what is
+    /// wrong with it is reported, as free reports it, only by a realloc that
+    /// succeeds.
     mutating func reallocate(_ address: UInt, size: UInt, site: CallSite) -> UInt {
-        guard let buffer = liveBuffer(at: address).0, inspect(buffer) != DMMSStatus.corrupt else { return 0 }
+        guard let buffer = liveBuffer(at: address).0 else { return 0 }
         let extra = extraBytes
         guard size <= UInt.max &- extra, let newOrder = order(forBytes: max(size &+ extra, 1)) else {
             return fail(size: size, order: nil)
         }
+        let inspection = examine(buffer)
+        // A buffer whose owner record is damaged is quarantined, never
+        // reused: its contents always move.
+        let quarantined = inspection.damage?.status == DMMSStatus.corrupt
         let block = buffer.block
-        if newOrder < block.order {
-            shrinkInPlace(block, to: newOrder)
-        } else if newOrder > block.order && !growInPlace(buffer, to: newOrder) {
+        if quarantined || (newOrder > block.order && !growInPlace(buffer, to: newOrder)) {
             let moved = allocate(size: size, alignment: 0, site: site)
             if moved == 0 { return 0 }
             UnsafeMutableRawPointer(bitPattern: moved).unsafelyUnwrapped
                 .copyMemory(from: UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped,
                             byteCount: Int(min(buffer.requested, size)))
-            releaseBuffer(buffer)
+            _ = end(buffer, inspection)
             return moved
         }
+        _ = retire(buffer, inspection)   // OK or an overrun: guard and record are written anew below
+        if newOrder < block.order { shrinkInPlace(block, to: newOrder) }
         // In place: still one free and one allocation, the caller the new owner.
         countRelease(order: block.order, requested: buffer.requested)
         markAllocated(address, order: newOrder, slack: blockSize(newOrder) &- size, in: block.region)

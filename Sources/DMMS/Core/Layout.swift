@@ -59,8 +59,8 @@ struct PoolConfig {
     func metadataBytes(forData dataBytes: UInt, firstRegion: Bool) -> UInt {
         let map = alignUp(dataBytes >> UInt(granuleShift), 16)
         if !firstRegion { return map }
-        let owners = UInt(PoolState.ownerCapacity(forData: dataBytes, tracking: tracksOwners) * MemoryLayout<OwnerEntry>.stride)
-        return map &+ alignUp(owners, 16) &+ PoolConfig.headerBytes &+ 64
+        let owners = PoolState.ownerTableBytes(capacity: PoolState.ownerCapacity(forData: dataBytes, tracking: tracksOwners))
+        return map &+ owners &+ PoolConfig.headerBytes &+ 64
     }
 
     /// The most bytes of blocks (a multiple of the min block) that fit in
@@ -93,7 +93,7 @@ extension PoolState {
         let mapBytes = alignUp(data >> UInt(config.granuleShift), 16)
         let ownersAddress = mapAddress &+ mapBytes
         let ownerCapacity = PoolState.ownerCapacity(forData: data, tracking: config.tracksOwners)
-        let ownersBytes = alignUp(UInt(ownerCapacity * MemoryLayout<OwnerEntry>.stride), 16)
+        let ownersBytes = PoolState.ownerTableBytes(capacity: ownerCapacity)
         let headerAddress = alignUp(ownersAddress &+ ownersBytes, 64)
         guard headerAddress &+ PoolConfig.headerBytes <= memory &+ size else { return nil }
 
@@ -105,6 +105,8 @@ extension PoolState {
         pool.initialize(to: PoolState())
         pool.pointee.configure(config, base: headerAddress)
         pool.pointee.owners = ownerCapacity > 0 ? UnsafeMutablePointer<OwnerEntry>(bitPattern: ownersAddress) : nil
+        pool.pointee.ownerLive = ownerCapacity > 0
+            ? UnsafeMutablePointer<UInt64>(bitPattern: ownersAddress &+ PoolState.ownerEntriesBytes(capacity: ownerCapacity)) : nil
         pool.pointee.ownerCapacity = ownerCapacity
         pool.pointee.addRegion(Region(start: start, end: start &+ data,
                                       map: UnsafeMutablePointer<UInt8>(bitPattern: mapAddress),

@@ -141,9 +141,12 @@ struct PoolState {
     /// skips the table.
     var lastOwnerTask: UInt64 = 0
     var lastOwnerSite = CallSite()
+    var lastOwnerEpoch: UInt32 = 0
     var lastOwnerIndex: UInt16 = 0
-    /// The owner table (Owners.swift), in the first region's tail.
+    /// The owner table (Owners.swift), in the first region's tail, and the
+    /// count of live buffers of each entry right after it.
     var owners: UnsafeMutablePointer<OwnerEntry>? = nil
+    var ownerLive: UnsafeMutablePointer<UInt64>? = nil
     var ownerCapacity: Int = 0
     var ownerCount: Int = 0
 

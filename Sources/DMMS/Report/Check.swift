@@ -41,7 +41,13 @@ extension PoolState {
                 var recordOK = true
                 if tracksOwners {
                     if let record = readOwnerRecord(block: block.address, order: block.order, slack: slack) {
-                        error.setOwner(ownerEntry(record.owner), sequence: fullSequence(record.sequenceLow))
+                        error.setOwner(ownerEntry(record.owner), sequence: sequence(of: record))
+                        // Its owner entry counts it: an entry counted empty
+                        // could be given to another owner (and epoch).
+                        if liveBuffers(ofOwner: record.owner) == 0 {
+                            problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: block.address, blockSize: size,
+                                                detail: "its owner-table entry counts no live buffer, though this one names it"))
+                        }
                     } else {
                         recordOK = false
                     }

@@ -174,7 +174,11 @@ enum ErrorReport {
             line.append(" (")
             line.append(error.blockSize)
             line.append(" bytes)")
-        } else if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock {
+        } else if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock
+                    || (error.status == DMMSStatus.corrupt && error.detail != nil) {
+            // Not a live buffer's own record (a CORRUPT with a detail is about
+            // damaged free memory, quarantined memory or an owner's count):
+            // the block the address is in.
             if error.blockSize != 0 {
                 line.append(" (in a block of ")
                 line.append(error.blockSize)

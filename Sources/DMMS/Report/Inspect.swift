@@ -32,7 +32,7 @@ extension PoolState {
         if tracksOwners, let record = readOwnerRecord(block: block.address, order: block.order, slack: slack) {
             info.ownerIndex = record.owner
             info.owner = ownerEntry(record.owner)
-            info.sequence = fullSequence(record.sequenceLow)
+            info.sequence = sequence(of: record)
             info.recordValid = true
         }
         return info

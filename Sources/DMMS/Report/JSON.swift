@@ -148,6 +148,7 @@ enum JSONReport {
             first = false
             line.append("{\"id\": "); line.append(index &- 1)
             line.append(", \"task\": "); line.append(e.task)
+            line.append(", \"epoch\": "); line.append(UInt64(e.epoch))
             line.append(", ")
             site(&line, e.site, e.line)
             line.append("}")

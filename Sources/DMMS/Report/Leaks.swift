@@ -30,6 +30,30 @@ enum Leaks {
                 buffers &+= 1
                 bytes &+= UInt64(info.requested)
             }
+            // One group per owner and call site: the entries of its epochs
+            // (Owners.swift), all in one neighbourhood, join the first.
+            i = 1
+            while i < state.ownerCapacity {
+                let entry = table[i]
+                if entry.groupCount > 0 {
+                    var slot = state.ownerHome(task: entry.task, site: entry.site, line: entry.line)
+                    var probe = 0
+                    while probe < PoolState.ownerProbe {
+                        let other = table + slot
+                        if slot != i && other.pointee.groupCount > 0 && other.pointee.task == entry.task
+                            && other.pointee.site == entry.site && other.pointee.line == entry.line {
+                            table[i].groupCount &+= other.pointee.groupCount
+                            table[i].groupBytes &+= other.pointee.groupBytes
+                            other.pointee.groupCount = 0
+                            other.pointee.groupBytes = 0
+                            groups &-= 1
+                        }
+                        slot = (slot &+ 1) & (state.ownerCapacity &- 1)
+                        probe &+= 1
+                    }
+                }
+                i &+= 1
+            }
         }
 
         var line = TextLine("leaks in pool '")

@@ -32,14 +32,37 @@ struct TextLine {
         }
     }
 
-    /// A NUL-terminated C string, raw; "(null)" for NULL. At most `limit` bytes.
+    /// A NUL-terminated C string from the program (a file or pool name);
+    /// "(null)" for NULL. At most `limit` bytes of it. Control characters are
+    /// written as C escapes (\n, \t, \r, \xHH): a name holding a newline
+    /// must not split a report's record over two lines. Other bytes are
+    /// written as they are (UTF-8 names stay readable).
     mutating func append(cString: UnsafePointer<CChar>?, limit: Int = 200) {
         guard let s = cString else { return append("(null)") }
         var i = 0
         while i < limit, s[i] != 0 {
-            byte(UInt8(bitPattern: s[i]))
+            appendEscapingControl(UInt8(bitPattern: s[i]))
             i &+= 1
         }
+    }
+
+    private mutating func appendEscapingControl(_ b: UInt8) {
+        let backslash = UInt8(ascii: "\\")
+        switch b {
+        case UInt8(ascii: "\n"): byte(backslash); byte(UInt8(ascii: "n"))
+        case UInt8(ascii: "\t"): byte(backslash); byte(UInt8(ascii: "t"))
+        case UInt8(ascii: "\r"): byte(backslash); byte(UInt8(ascii: "r"))
+        case 0..<0x20, 0x7F:
+            append("\\x")
+            byte(TextLine.hexDigit(b >> 4))
+            byte(TextLine.hexDigit(b & 15))
+        default: byte(b)
+        }
+    }
+
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
     }
 
     /// The first `count` bytes of an inline name (stops at NUL).
@@ -86,7 +109,7 @@ struct TextLine {
             let nibble = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 15
             if nibble != 0 || started || shift == 0 {
                 started = true
-                byte(nibble < 10 ? 48 &+ nibble : 87 &+ nibble)
+                byte(TextLine.hexDigit(nibble))
             }
             shift &-= 4
         }
@@ -154,9 +177,8 @@ struct TextLine {
 
     private mutating func appendEscaped(_ b: UInt8) {
         append("\\u00")
-        let hex: StaticString = "0123456789abcdef"
-        byte(hex.utf8Start[Int(b >> 4)])
-        byte(hex.utf8Start[Int(b & 15)])
+        byte(TextLine.hexDigit(b >> 4))
+        byte(TextLine.hexDigit(b & 15))
     }
 
     /// Length of the valid UTF-8 sequence at `p` (lead byte >= 0x80), or 0.
