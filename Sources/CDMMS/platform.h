@@ -228,6 +228,42 @@ static inline void *dmms_platform_handler_get(void **arg) {
     }
 }
 
+/* Walks of the pool registry that take no lock (a handle's check) against a
+ * pool being destroyed. A walker counts itself in the current epoch's count,
+ * then checks the epoch did not move (else it counts again). A destroyer,
+ * after unlinking its pool under the registry lock, flips the epoch and waits
+ * until the old epoch's count is zero: every walk that could have reached the
+ * pool has ended, and later walks cannot reach it. Walkers never wait; a
+ * destroy waits for walks already under way only. */
+typedef struct dmms_platform_walkers_s { uint32_t epoch; uint32_t count[2]; } dmms_platform_walkers_t;
+static inline dmms_platform_walkers_t *dmms_platform_walkers(void) {
+    static dmms_platform_walkers_t walkers;
+    return &walkers;
+}
+static inline uint32_t dmms_platform_walk_begin(void) {
+    dmms_platform_walkers_t *w = dmms_platform_walkers();
+    for (;;) {
+        uint32_t epoch = __atomic_load_n(&w->epoch, __ATOMIC_SEQ_CST);
+        __atomic_add_fetch(&w->count[epoch], 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&w->epoch, __ATOMIC_SEQ_CST) == epoch) return epoch;
+        __atomic_sub_fetch(&w->count[epoch], 1, __ATOMIC_SEQ_CST);
+    }
+}
+static inline void dmms_platform_walk_end(uint32_t epoch) {
+    __atomic_sub_fetch(&dmms_platform_walkers()->count[epoch], 1, __ATOMIC_RELEASE);
+}
+/* The registry lock is held (destroys one at a time). */
+static inline void dmms_platform_walks_drain(void) {
+    dmms_platform_walkers_t *w = dmms_platform_walkers();
+    uint32_t old = __atomic_load_n(&w->epoch, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->epoch, old ^ 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&w->count[old], __ATOMIC_ACQUIRE) != 0) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
 /* Word-sized helpers the Swift side wants as plain C. */
 static inline size_t dmms_platform_strlen(const char *s) { return strlen(s); }
 

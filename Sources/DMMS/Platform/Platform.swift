@@ -48,6 +48,12 @@ enum Platform {
         return dmms_platform_trylock(storage) != 0
     }
 
+    /// A walk of the registry without its lock, and the wait of a destroy for
+    /// the walks under way (see platform.h).
+    @inline(__always) static func registryWalkBegin() -> UInt32 { dmms_platform_walk_begin() }
+    @inline(__always) static func registryWalkEnd(_ epoch: UInt32) { dmms_platform_walk_end(epoch) }
+    static func drainRegistryWalks() { dmms_platform_walks_drain() }
+
     /// Ordering for tables read without a lock (see platform.h).
     @inline(__always) static func releaseFence() { dmms_platform_release_fence() }
     @inline(__always) static func acquireFence() { dmms_platform_acquire_fence() }

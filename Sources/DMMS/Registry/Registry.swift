@@ -51,16 +51,18 @@ enum Registry {
         if installedDefaultPool == pool { installedDefaultPool = nil }
         currentDefaultPool = installedDefaultPool ?? builtinDefaultPool
         lastResolvedPool = nil
+        Platform.drainRegistryWalks()   // no lock-free walk still reads the pool's header
         Platform.globalUnlock()
     }
 
     /// True when `candidate` is a live pool. Without the registry lock: a pool
     /// created without DMMS_F_THREAD_SAFE may be used where no lock may be
     /// taken (interrupts masked); pools are linked in with one pointer store.
-    /// (A pool destroyed by another thread during this walk can still be read
-    /// after it is unmapped: destroy pools while no other thread resolves a
-    /// handle it has not used before — see docs/reliability.md.)
+    /// A pool destroyed meanwhile is not unmapped before this walk ends
+    /// (unregister drains the walks under way; see platform.h).
     static func isLive(_ candidate: UnsafeMutableRawPointer) -> Bool {
+        let epoch = Platform.registryWalkBegin()
+        defer { Platform.registryWalkEnd(epoch) }
         var link = registryHead
         while let pool = link {
             if UnsafeMutableRawPointer(pool) == candidate { return true }
