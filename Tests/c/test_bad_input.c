@@ -757,6 +757,31 @@ static void damaged_links_of_a_large_block(void) {
     dmms_pool_destroy(p);
 }
 
+/* Damaged heads of two sizes at once: the repair of the larger one pushes its
+ * halves, and pushing the order-0 half meets the damaged order-0 head, whose
+ * list is rebuilt from the map while the larger block is still tagged whole. */
+static void damaged_heads_of_two_sizes(void) {
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, NULL);
+    unsigned char *q = dmms_pool_alloc(p, 1);       /* splits the top block: a free half of every order */
+    memset(q + 1024, 0x5A, 16);                      /* the order-5 head's links, written after free */
+    memset(q + 32, 0x5A, 16);                        /* then the order-0 head's */
+    reset();
+    unsigned char *big = dmms_pool_alloc(p, 1000);  /* order 5: pops the damaged head */
+    unsigned char *small = dmms_pool_alloc(p, 1);   /* order 0 */
+    CHECK(big != NULL && small != NULL);
+    CHECK_EQ(rec.count, 2);
+    CHECK_EQ(rec.last.status, DMMS_E_CORRUPT);
+    CHECK_EQ(dmms_check(p), 0);
+    dmms_stats_t s = stats(p);
+    CHECK_EQ(s.corruptions, 2);
+    CHECK_EQ(s.bytes_free + s.bytes_alloc, (1 << 16) - 2 * 32);   /* two min blocks quarantined */
+    CHECK_EQ(dmms_pool_free(p, q), DMMS_OK);
+    CHECK_EQ(dmms_pool_free(p, big), DMMS_OK);
+    CHECK_EQ(dmms_pool_free(p, small), DMMS_OK);
+    CHECK_EQ(dmms_check(p), 0);
+    dmms_pool_destroy(p);
+}
+
 int main(void) {
     dmms_set_error_handler(record, NULL);
     dmms_config_t c;
@@ -786,6 +811,7 @@ int main(void) {
     bad_pools();
     write_after_free();
     damaged_links_of_a_large_block();
+    damaged_heads_of_two_sizes();
     bad_memory_and_the_default_pool(p);
     destroying_the_default_pool_by_null();
     bad_handles();

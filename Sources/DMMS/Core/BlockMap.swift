@@ -76,11 +76,6 @@ extension PoolState {
     @inline(__always)
     mutating func tag(at address: UInt, in region: Int) -> UInt8 { tagPointer(address, in: region).pointee }
 
-    @inline(__always)
-    mutating func setTag(_ state: BlockState, order: Int, at address: UInt, in region: Int) {
-        tagPointer(address, in: region).pointee = Tag.make(state, order)
-    }
-
     /// Marks the start of a block that was absorbed into a larger one.
     @inline(__always)
     mutating func clearTag(at address: UInt, in region: Int) { tagPointer(address, in: region).pointee = Tag.interior }

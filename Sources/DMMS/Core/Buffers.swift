@@ -292,20 +292,9 @@ extension PoolState {
     /// the block stops existing at its order; each upper half goes globally free.
     private mutating func shrinkInPlace(_ block: Block, to newOrder: Int) {
         clearSlack(block.address, order: block.order, in: block.region)
-        // The map must say the new size before the halves are pushed: a push
-        // may rebuild a damaged list from the map, which steps by block sizes.
-        setTag(.allocated, order: newOrder, at: block.address, in: block.region)
-        orders[at: block.order].blocks &-= 1
-        orders[at: newOrder].blocks &+= 1
-        var k = block.order
-        while k > newOrder {
-            k &-= 1
-            let upper = block.address &+ blockSize(k)
-            orders[at: k].blocks &+= 1
-            if fillsFree { fillFree(upper, order: k) }
-            pushFree(upper, order: k, state: .globalFree, region: block.region)
-            counters.splits &+= 1
-        }
+        splitOff(block.address, from: block.order, to: newOrder, region: block.region,
+                 tag: Tag.make(.allocated, newOrder), fillHalves: fillsFree)
+        counters.splits &+= UInt64(block.order &- newOrder)
         restoreSlack(order: block.order)
     }
 
@@ -324,7 +313,7 @@ extension PoolState {
         k = block.order
         while k < newOrder {
             let buddy = block.address &+ blockSize(k)
-            if !unlinkGlobal(buddy, order: k) {
+            if !absorb(buddy, into: block.address, order: k, region: block.region) {
                 // That buddy's links were damaged (it is quarantined now): give
                 // back what was absorbed, so the buffer is as it was.
                 if k > block.order {
@@ -336,10 +325,6 @@ extension PoolState {
                 return false
             }
             verifyFill(buddy, order: k)
-            clearTag(at: buddy, in: block.region)
-            orders[at: k].blocks &-= 2
-            orders[at: k &+ 1].blocks &+= 1
-            counters.merges &+= 1
             k &+= 1
         }
         restoreSlack(order: block.order)

@@ -60,16 +60,45 @@ extension PoolState {
     /// [ ------- from ------- ] => [ to ][ to ][ -- from-1 -- ]... upper halves freed globally.
     @inline(__always)
     mutating func split(_ block: UInt, from: Int, to: Int, region: Int) {
+        splitOff(block, from: from, to: to, region: region, tag: Tag.make(.allocated, to), fillHalves: false)
+        counters.splits &+= UInt64(from &- to)
+    }
+
+    /// The one split of the pool: the block at `block` keeps its lower part,
+    /// now of order `to` and tagged `tag`, and each upper half goes globally
+    /// free (filled first with `fillHalves`). The map says the new size before
+    /// any half is pushed: a push that meets a damaged node rebuilds that list
+    /// from the map, which steps by block sizes and must not step over (or
+    /// re-list) the block being split. Counts N; the caller counts splits.
+    ///   [ -------- from -------- ] => [ to ][ to ][ --- from-1 --- ]
+    @inline(__always)
+    mutating func splitOff(_ block: UInt, from: Int, to: Int, region: Int, tag: UInt8, fillHalves: Bool) {
+        tagPointer(block, in: region).pointee = tag
         orders[at: from].blocks &-= 1
-        orders[at: to].blocks &+= 1  // the lower half that is handed out
+        orders[at: to].blocks &+= 1
         var k = from
         while k > to {
             k &-= 1
             let upper = block &+ blockSize(k)
             orders[at: k].blocks &+= 1
+            if fillHalves { fillFree(upper, order: k) }
             pushFree(upper, order: k, state: .globalFree, region: region)
-            counters.splits &+= 1
         }
+    }
+
+    /// The one join of the pool: takes the globally free `buddy` of order
+    /// `order` off its list and clears the upper block's tag, counting the
+    /// join. False, with nothing joined, when the buddy's links were damaged
+    /// (it is quarantined now).
+    ///   [ lower ][ upper ] => [ ---- lower ---- ]
+    @inline(__always)
+    mutating func absorb(_ buddy: UInt, into block: UInt, order: Int, region: Int) -> Bool {
+        if !unlinkGlobal(buddy, order: order) { return false }
+        clearTag(at: max(block, buddy), in: region)
+        orders[at: order].blocks &-= 2
+        orders[at: order &+ 1].blocks &+= 1
+        counters.merges &+= 1
+        return true
     }
 
     // MARK: join
@@ -84,15 +113,9 @@ extension PoolState {
             let size = blockSize(k)
             let buddy = address ^ size
             if !regions[at: region].contains(buddy) || tag(at: buddy, in: region) != Tag.make(.globalFree, k) { break }
-            if !unlinkGlobal(buddy, order: k) { break }
-            let lower = min(address, buddy)
-            let upper = max(address, buddy)
-            clearTag(at: upper, in: region)
-            if fillsFree { fillNode(upper) }
-            orders[at: k].blocks &-= 2
-            orders[at: k &+ 1].blocks &+= 1
-            counters.merges &+= 1
-            address = lower
+            if !absorb(buddy, into: address, order: k, region: region) { break }
+            if fillsFree { fillNode(max(address, buddy)) }   // the upper one's links are inside the joined block now
+            address = min(address, buddy)
             k &+= 1
         }
         pushFree(address, order: k, state: .globalFree, region: region)

@@ -180,15 +180,11 @@ extension PoolState {
     mutating func repairList(order: Int, state: BlockState, damaged: UInt) {
         let region = regionIndex(of: damaged)
         if region >= 0, tag(at: damaged, in: region) == Tag.make(state, order) {
-            orders[at: order].blocks &-= 1
             if state == .lazyFree { orders[at: order].lazyFree &-= 1 } else { orders[at: order].globalFree &-= 1 }
-            var k = order
-            while k > 0 {   // the upper halves are free memory; their buddies are not free
-                k &-= 1
-                orders[at: k].blocks &+= 1
-                pushFree(damaged &+ blockSize(k), order: k, state: .globalFree, region: region)
-            }
-            setTag(.quarantined, order: 0, at: damaged, in: region)
+            // The upper halves are free memory (their buddies are not free); the
+            // first min block is quarantined, counted at no size.
+            splitOff(damaged, from: order, to: 0, region: region, tag: Tag.make(.quarantined, 0), fillHalves: false)
+            orders[at: 0].blocks &-= 1
             counters.bytesQuarantined &+= UInt64(minBlockSize)
             counters.corruptions &+= 1
             var error = ErrorRecord(status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order)))
