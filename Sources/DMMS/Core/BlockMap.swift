@@ -9,8 +9,9 @@
 //   tag 1...160    1 + order * 4 + state             (40 orders x 4 states)
 //   tag 161...255  allocated, order 0, a block of one granule; slack = tag - 161
 //
-// Slack of a larger allocated block: in the map bytes after its tag (a block
-// of n >= 2 granules has n - 1 of them; see slackWidth), 7 bits a byte, each
+// Slack of a larger allocated block: in the 1, 2, 4 or 8 map bytes after its
+// tag (a block of n >= 2 granules has n - 1 of them; see slackWidth), read and
+// written with one load or store, 7 bits a byte (one byte alone: 0...128), each
 // byte 17...145. Read as a tag, such a byte claims a block of order >= 4 —
 // 16 min blocks or more — at an address aligned to at most 8 granules: so no
 // slack byte ever passes for the start of a block (isStart), and an interior
@@ -116,14 +117,16 @@ extension PoolState {
 
     // MARK: allocated blocks: the map keeps the slack
 
+    /// Bytes of slack storage after the tag of a block of 2^`blockShift`
+    /// bytes and two granules or more: the fewest of 1, 2, 4, 8 that hold any
+    /// slack up to the block size — one byte holds 0...128 (17...145), more
+    /// bytes hold 7 bits each. Never more than the block's n - 1 map bytes
+    /// after its tag (a granule is at most 64 bytes, so 2 bytes are needed
+    /// from 4 granules on, 4 from 256, 8 from 2^22).
     @inline(__always)
-    mutating func granules(ofOrder order: Int) -> Int { 1 &<< (minBlockShift &+ order &- granuleShift) }
-
-    /// Bytes of slack storage after the tag of a block of `granules` (>= 2):
-    /// 1, 2, 4 or 8, and always enough (a granule is <= 64 bytes: two
-    /// granules' slack fits one byte, four granules' 14 bits, eight 28, ...).
-    @inline(__always)
-    static func slackWidth(granules: Int) -> Int { min(granules >> 1, 8) }
+    static func slackWidth(blockShift: Int) -> Int {
+        blockShift <= 7 ? 1 : blockShift <= 13 ? 2 : blockShift <= 27 ? 4 : 8
+    }
 
     /// Tags an allocated block and records its slack.
     @inline(__always)
@@ -131,25 +134,33 @@ extension PoolState {
         markAllocated(tagPointer(address, in: region), order: order, slack: slack)
     }
 
+    /// The slack's digits, 7 bits a byte, each byte 17...144, written with one
+    /// store of the width's size (no loop: spread by shifts and masks).
     @inline(__always)
     mutating func markAllocated(_ p: UnsafeMutablePointer<UInt8>, order: Int, slack: UInt) {
-        let n = granules(ofOrder: order)
-        if n == 1 {
+        let shift = minBlockShift &+ order
+        if shift == granuleShift {
             p.pointee = Tag.singleGranuleBase &+ UInt8(truncatingIfNeeded: slack)
             return
         }
         p.pointee = Tag.make(.allocated, order)
-        let width = PoolState.slackWidth(granules: n)
-        if width == 1 {   // slack <= 2 granules <= 128: one byte, 17...145
-            p[1] = UInt8(truncatingIfNeeded: slack &+ slackByteBase)
-            return
-        }
-        var value = UInt64(slack)
-        var i = 1
-        while i <= width {
-            p[i] = UInt8(truncatingIfNeeded: value & 0x7F) &+ UInt8(slackByteBase)
-            value &>>= 7
-            i &+= 1
+        let spare = UnsafeMutableRawPointer(p + 1)
+        var x = UInt64(slack)
+        switch PoolState.slackWidth(blockShift: shift) {
+        case 1:
+            spare.storeBytes(of: UInt8(truncatingIfNeeded: x &+ UInt64(slackByteBase)), as: UInt8.self)
+        case 2:
+            x = x & 0x7F | (x &<< 1) & 0x7F00
+            spare.storeBytes(of: UInt16(truncatingIfNeeded: x &+ 0x1111).littleEndian, as: UInt16.self)
+        case 4:
+            x = x & 0x3FFF | (x &<< 2) & 0x3FFF_0000
+            x = x & 0x007F_007F | (x &<< 1) & 0x7F00_7F00
+            spare.storeBytes(of: UInt32(truncatingIfNeeded: x &+ 0x1111_1111).littleEndian, as: UInt32.self)
+        default:
+            x = x & 0x0FFF_FFFF | (x &<< 4) & 0x0FFF_FFFF_0000_0000
+            x = x & 0x0000_3FFF_0000_3FFF | (x &<< 2) & 0x3FFF_0000_3FFF_0000
+            x = x & 0x007F_007F_007F_007F | (x &<< 1) & 0x7F00_7F00_7F00_7F00
+            spare.storeBytes(of: (x &+ 0x1111_1111_1111_1111).littleEndian, as: UInt64.self)
         }
     }
 
@@ -159,19 +170,29 @@ extension PoolState {
         slack(at: tagPointer(address, in: region), order: order)
     }
 
+    /// markAllocated's digits gathered back: one load, shifts and masks.
     @inline(__always)
     mutating func slack(at p: UnsafeMutablePointer<UInt8>, order: Int) -> UInt {
-        let n = granules(ofOrder: order)
-        if n == 1 { return UInt(p.pointee &- Tag.singleGranuleBase) }
-        let width = PoolState.slackWidth(granules: n)
-        if width == 1 { return UInt(p[1]) &- slackByteBase }
-        var value: UInt64 = 0
-        var i = width
-        while i >= 1 {
-            value = value &<< 7 | UInt64(p[i] &- UInt8(slackByteBase))
-            i &-= 1
+        let shift = minBlockShift &+ order
+        if shift == granuleShift { return UInt(p.pointee &- Tag.singleGranuleBase) }
+        let spare = UnsafeRawPointer(p + 1)
+        var x: UInt64
+        switch PoolState.slackWidth(blockShift: shift) {
+        case 1:
+            return UInt(spare.load(as: UInt8.self)) &- slackByteBase
+        case 2:
+            x = UInt64(UInt16(littleEndian: spare.loadUnaligned(as: UInt16.self))) &- 0x1111
+            return UInt(truncatingIfNeeded: x & 0x7F | (x &>> 1) & 0x3F80)
+        case 4:
+            x = UInt64(UInt32(littleEndian: spare.loadUnaligned(as: UInt32.self))) &- 0x1111_1111
+            x = x & 0x007F_007F | (x &>> 1) & 0x3F80_3F80
+            return UInt(truncatingIfNeeded: x & 0x3FFF | (x &>> 2) & 0x0FFF_C000)
+        default:
+            x = UInt64(littleEndian: spare.loadUnaligned(as: UInt64.self)) &- 0x1111_1111_1111_1111
+            x = x & 0x007F_007F_007F_007F | (x &>> 1) & 0x3F80_3F80_3F80_3F80
+            x = x & 0x0000_3FFF_0000_3FFF | (x &>> 2) & 0x0FFF_C000_0FFF_C000
+            return UInt(truncatingIfNeeded: x & 0x0FFF_FFFF | (x &>> 4) & 0x00FF_FFFF_F000_0000)
         }
-        return UInt(truncatingIfNeeded: value)
     }
 
     /// Returns an allocated block's slack bytes to "interior" (zero).
@@ -182,10 +203,10 @@ extension PoolState {
 
     @inline(__always)
     mutating func clearSlack(at p: UnsafeMutablePointer<UInt8>, order: Int) {
-        let n = granules(ofOrder: order)
-        if n == 1 { return }
+        let shift = minBlockShift &+ order
+        if shift == granuleShift { return }
         let spare = UnsafeMutableRawPointer(p + 1)
-        switch PoolState.slackWidth(granules: n) {
+        switch PoolState.slackWidth(blockShift: shift) {
         case 1: spare.storeBytes(of: 0, as: UInt8.self)
         case 2: spare.storeBytes(of: 0, as: UInt16.self)
         case 4: spare.storeBytes(of: 0, as: UInt32.self)
