@@ -58,10 +58,17 @@ struct Block {
 }
 
 extension PoolState {
-    /// Index of the region holding `address`, or -1. O(regions).
+    /// Index of the region holding `address`, or -1. O(1) for the first
+    /// region, which every pool has and most pools have alone; O(regions)
+    /// for the others.
     @inline(__always)
     mutating func regionIndex(of address: UInt) -> Int {
-        var i = 0
+        if regions[at: 0].contains(address) { return 0 }
+        return laterRegionIndex(of: address)
+    }
+
+    private mutating func laterRegionIndex(of address: UInt) -> Int {
+        var i = 1
         while i < regionCount {
             if regions[at: i].contains(address) { return i }
             i &+= 1
