@@ -18,6 +18,18 @@ static void collect(const char *line, void *arg) {
 }
 static void clear_text(void) { text_length = 0; text[0] = 0; }
 
+/* Writes the collected text to `path`, and has Python parse it as JSON (as d)
+ * and run `assertions` on it: the exit status (0: all held). */
+static int json_holds(const char *path, const char *assertions) {
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fputs(text, f);
+    fclose(f);
+    char command[2048];
+    snprintf(command, sizeof command, "python3 -c \"import json; d = json.load(open('%s')); %s\"", path, assertions);
+    return system(command);
+}
+
 /* Every call of an output function is one line: one '\n', at its end. */
 static int broken_lines;
 static void collect_lines(const char *line, void *arg) {
@@ -54,12 +66,9 @@ static void control_characters_in_names(void) {
 
     clear_text();
     dmms_report_json(p, collect, NULL);
-    FILE *f = fopen("build/tests/escapes.json", "w");
-    CHECK(f != NULL);
-    if (f) { fputs(text, f); fclose(f); }
-    CHECK_EQ(system("python3 -c \"import json; d = json.load(open('build/tests/escapes.json')); "
-                    "assert d['buffers'][0]['file'] == 'dir/new\\nline\\tfile.c', d['buffers']; "
-                    "assert d['config']['name'] == 'esc\\npool', d['config']\""), 0);
+    CHECK_EQ(json_holds("build/tests/escapes.json",
+                        "assert d['buffers'][0]['file'] == 'dir/new\\nline\\tfile.c', d['buffers']; "
+                        "assert d['config']['name'] == 'esc\\npool', d['config']"), 0);
 
     dmms_set_error_handler(keep_message, NULL);
     b[24] = 'x';                                    /* an overrun: its report names the site */
@@ -161,13 +170,10 @@ int main(void) {
     /* JSON: parses, whatever bytes the names hold. */
     clear_text();
     dmms_report_json(p, collect, NULL);
-    FILE *f = fopen("build/tests/snapshot.json", "w");
-    CHECK(f != NULL);
-    if (f) { fputs(text, f); fclose(f); }
-    CHECK_EQ(system("python3 -c \"import json; d = json.load(open('build/tests/snapshot.json')); "
-                    "assert len(d['buffers']) == 3, d['buffers']; assert d['config']['name'] == 'static \\\"arena\\\"'; "
-                    "assert any('\\\\xff' in repr(b['file']) or '\\\\x01' in (b['file'] or '') for b in d['buffers']); "
-                    "assert d['map']['regions'][0]['blocks']\""), 0);
+    CHECK_EQ(json_holds("build/tests/snapshot.json",
+                        "assert len(d['buffers']) == 3, d['buffers']; assert d['config']['name'] == 'static \\\"arena\\\"'; "
+                        "assert any('\\\\xff' in repr(b['file']) or '\\\\x01' in (b['file'] or '') for b in d['buffers']); "
+                        "assert d['map']['regions'][0]['blocks']"), 0);
 
     /* Peaks and advice. */
     dmms_stats_t s;

@@ -81,12 +81,7 @@ extension Registry {
     static func holdsPool(_ host: Pool, buffer: UInt) -> Bool {
         Platform.globalLock()
         defer { Platform.globalUnlock() }
-        var link = registryHead
-        while let pool = link {
-            if pool.pointee.host == host && pool.pointee.hostBuffer == buffer { return true }
-            link = pool.pointee.nextPool
-        }
-        return false
+        return firstPool { $0.pointee.host == host && $0.pointee.hostBuffer == buffer } != nil
     }
 }
 

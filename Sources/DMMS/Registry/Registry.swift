@@ -63,24 +63,14 @@ enum Registry {
     static func isLive(_ candidate: UnsafeMutableRawPointer) -> Bool {
         let epoch = Platform.registryWalkBegin()
         defer { Platform.registryWalkEnd(epoch) }
-        var link = registryHead
-        while let pool = link {
-            if UnsafeMutableRawPointer(pool) == candidate { return true }
-            link = pool.pointee.nextPool
-        }
-        return false
+        return firstPool { UnsafeMutableRawPointer($0) == candidate } != nil
     }
 
     /// True when [memory, memory + size) overlaps any live pool's memory.
     static func overlapsAnyPool(_ memory: UInt, size: UInt) -> Bool {
         Platform.globalLock()
         defer { Platform.globalUnlock() }
-        var link = registryHead
-        while let pool = link {
-            if pool.pointee.overlaps(memory, size: size) { return true }
-            link = pool.pointee.nextPool
-        }
-        return false
+        return firstPool { $0.pointee.overlaps(memory, size: size) } != nil
     }
 
     /// The default pool: the installed one, else the built-in one (created now
@@ -197,12 +187,24 @@ enum Registry {
         return nil
     }
 
-    /// Calls `body` with every live pool (the registry lock must be held).
-    static func forEachPool(_ body: (Pool) -> Void) {
+    /// The newest live pool that passes `test`, or nil. The registry lock
+    /// must be held, or the walk counted (isLive): a destroy unmaps a pool
+    /// only once no walk can read it.
+    @inline(__always)
+    static func firstPool(where test: (Pool) -> Bool) -> Pool? {
         var link = registryHead
         while let pool = link {
-            body(pool)
+            if test(pool) { return pool }
             link = pool.pointee.nextPool
+        }
+        return nil
+    }
+
+    /// Calls `body` with every live pool (the registry lock must be held).
+    static func forEachPool(_ body: (Pool) -> Void) {
+        _ = firstPool { pool in
+            body(pool)
+            return false
         }
     }
 
@@ -223,12 +225,7 @@ enum Registry {
     static func newestPool(holding address: UInt) -> Pool? {
         Platform.globalLock()   // other pools may be created and destroyed meanwhile
         defer { Platform.globalUnlock() }
-        var link = registryHead
-        while let pool = link {
-            if pool.pointee.holds(address) { return owner(of: address, innermost: pool) }
-            link = pool.pointee.nextPool
-        }
-        return nil
+        return firstPool { $0.pointee.holds(address) }.map { owner(of: address, innermost: $0) }
     }
 }
 
