@@ -46,6 +46,14 @@ $(LIB)/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
 $(LIB)/libdmms.so: $(LIB)/libdmms.so.0
 	ln -sf libdmms.so.0 $@
 
+# The same library with the core's internal checks compiled in
+# (InternalChecks.swift): the model test runs against it as well.
+CHECKED_LIB := $(BUILD)/lib-checked
+$(CHECKED_LIB)/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
+	@mkdir -p $(CHECKED_LIB)
+	$(SWIFTC) $(EMBEDDED) -D DMMS_INTERNAL_CHECKS $(LDSHARED) -Xlinker --version-script=$(BUILD)/dmms.map \
+	    -Xlinker -soname=libdmms.so.0 -module-name DMMS $(SOURCES) -o $@
+
 $(BUILD)/dmms.map:
 	@mkdir -p $(BUILD)
 	printf '{ global: dmms_*; local: *; };\n' > $@
@@ -112,8 +120,10 @@ test: deps
 check:
 	@bash Tests/run-suites.sh "$(MAKE)" $(CHECK_SUITES)
 
-test-c: $(C_TESTS) lib preload
+test-c: $(C_TESTS) lib preload $(CHECKED_LIB)/libdmms.so.0
 	@bash Tests/run-c-tests.sh $(C_TESTS)
+	@echo "the model test again, the core's internal checks on:"
+	@LD_LIBRARY_PATH=$(CHECKED_LIB) bash Tests/run-c-tests.sh $(BUILD)/tests/test_random
 	@bash Tests/check-library.sh
 
 # swift test's whole output goes to a log; a failure prints the failing tests'

@@ -12,7 +12,8 @@ let package = Package(
         .target(
             name: "DMMS",
             dependencies: ["CDMMS"],
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+            // The core's internal checks are on in the tests (InternalChecks.swift).
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"]), .define("DMMS_INTERNAL_CHECKS")]
         ),
         .testTarget(name: "DMMSTests", dependencies: ["DMMS", "CDMMS"]),
     ],

@@ -35,6 +35,7 @@ extension PoolState {
                 if from < 0 { return nil }
             }
             let state: BlockState = lazyMask & (UInt64(1) &<< UInt64(from)) != 0 ? .lazyFree : .globalFree
+            internalCheck(listsEmpty(from: order, below: from), "split takes the smallest block there is: every list between is empty")
             let block = popFree(order: from, state: state)
             if block == 0 { continue }  // every node of that list was damaged; look again
             verifyFill(block, order: from)
@@ -64,6 +65,17 @@ extension PoolState {
         counters.splits &+= UInt64(from &- to)
     }
 
+    /// True when every list of the orders in `first..<end` is empty (heads
+    /// read, not masks: the check is of the masks).
+    mutating func listsEmpty(from first: Int, below end: Int) -> Bool {
+        var k = first
+        while k < end {
+            if globalHeads[at: k] != 0 || lazyHeads[at: k] != 0 { return false }
+            k &+= 1
+        }
+        return true
+    }
+
     /// The one split of the pool: the block at `block` keeps its lower part,
     /// now of order `to` and tagged `tag`, and each upper half goes globally
     /// free (filled first with `fillHalves`). The map says the new size before
@@ -73,6 +85,8 @@ extension PoolState {
     ///   [ -------- from -------- ] => [ to ][ to ][ --- from-1 --- ]
     @inline(__always)
     mutating func splitOff(_ block: UInt, from: Int, to: Int, region: Int, tag: UInt8, fillHalves: Bool) {
+        internalCheck(to <= from && from < orderLimit && region >= 0 && region < regionCount, "split orders and region in range")
+        internalCheck(block & (blockSize(from) &- 1) == 0, "a block is aligned to its size")
         tagPointer(block, in: region).pointee = tag
         orders[at: from].blocks &-= 1
         orders[at: to].blocks &+= 1
@@ -133,6 +147,7 @@ extension PoolState {
         default:
             // The freed block still counts as allocated in D.
             let d = orders[at: order].slack
+            internalCheck(d >= 0, "the slack rule: D >= 0 before every free")
             if d >= 2 {
                 pushFree(block, order: order, state: .lazyFree, tag: tag)
             } else {

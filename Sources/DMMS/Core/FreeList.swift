@@ -100,6 +100,8 @@ extension PoolState {
 
     @inline(__always)
     mutating func pushFree(_ block: UInt, order: Int, state: BlockState, tag: UnsafeMutablePointer<UInt8>) {
+        internalCheck(order >= 0 && order < orderLimit && state != .allocated && state != .quarantined, "a push names a free list")
+        internalCheck(block != head(order, state), "a block is pushed once")
         tag.pointee = Tag.make(state, order)
         let old = head(order, state)
         writeNode(block, order: order, state: state, next: old, prev: 0)
@@ -125,8 +127,13 @@ extension PoolState {
                 repairList(order: order, state: state, damaged: block)
                 continue
             }
+            internalCheck(isListed(block, order: order, state: state), "a list's head is tagged free in that list")
             setHead(order, state, node.next)
             if state == .lazyFree { orders[at: order].lazyFree &-= 1 } else { orders[at: order].globalFree &-= 1 }
+            internalCheck((state == .lazyFree ? orders[at: order].lazyFree : orders[at: order].globalFree) < UInt64.max / 2,
+                          "a free count never goes below zero")
+            internalCheck((head(order, state) == 0) == ((state == .lazyFree ? lazyMask : globalMask) & (UInt64(1) << UInt64(order)) == 0),
+                          "a list's mask bit says whether it is empty")
             return block
         }
     }
