@@ -112,7 +112,7 @@ extension PoolState {
                                       map: UnsafeMutablePointer<UInt8>(bitPattern: mapAddress),
                                       memory: memory, memorySize: size, mapped: mapped))
         Platform.lockInit(UnsafeMutableRawPointer(pool))
-        Platform.lockInit(UnsafeMutableRawPointer(pool) + 64)
+        Platform.lockInit(pool.reportLock)
         return pool
     }
 
@@ -236,7 +236,7 @@ extension PoolState {
     mutating func unmapRegions() {
         magic = 0
         Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base).unsafelyUnwrapped)
-        Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base &+ 64).unsafelyUnwrapped)  // the report lock
+        Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base &+ UInt(PoolState.reportLockOffset)).unsafelyUnwrapped)
         var home = Region()
         var r = 0
         while r < regionCount {
