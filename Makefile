@@ -38,21 +38,20 @@ LINK_C   := -I include -L $(LIB) -ldmms -Wl,-rpath,$(abspath $(LIB))
 all: lib preload
 lib: $(LIB)/libdmms.so
 
-$(LIB)/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
-	@mkdir -p $(LIB)
-	$(SWIFTC) $(EMBEDDED) $(LDSHARED) -Xlinker --version-script=$(BUILD)/dmms.map \
+# libdmms.so.0 is built twice from one recipe: as shipped (build/lib), and
+# with the core's internal checks compiled in (build/lib-checked,
+# InternalChecks.swift), which the model test runs against as well.
+CHECKED_LIB := $(BUILD)/lib-checked
+library_flags_lib :=
+library_flags_lib-checked := -D DMMS_INTERNAL_CHECKS
+
+$(LIB)/libdmms.so.0 $(CHECKED_LIB)/libdmms.so.0: $(BUILD)/%/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
+	@mkdir -p $(@D)
+	$(SWIFTC) $(EMBEDDED) $(library_flags_$*) $(LDSHARED) -Xlinker --version-script=$(BUILD)/dmms.map \
 	    -Xlinker -soname=libdmms.so.0 -module-name DMMS $(SOURCES) -o $@
 
 $(LIB)/libdmms.so: $(LIB)/libdmms.so.0
 	ln -sf libdmms.so.0 $@
-
-# The same library with the core's internal checks compiled in
-# (InternalChecks.swift): the model test runs against it as well.
-CHECKED_LIB := $(BUILD)/lib-checked
-$(CHECKED_LIB)/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
-	@mkdir -p $(CHECKED_LIB)
-	$(SWIFTC) $(EMBEDDED) -D DMMS_INTERNAL_CHECKS $(LDSHARED) -Xlinker --version-script=$(BUILD)/dmms.map \
-	    -Xlinker -soname=libdmms.so.0 -module-name DMMS $(SOURCES) -o $@
 
 $(BUILD)/dmms.map:
 	@mkdir -p $(BUILD)
