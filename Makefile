@@ -139,7 +139,7 @@ test-swift:
 
 # The check of the check: a failing test planted in a copy of the tree must fail
 # each runner's own recipe and be named (Tests/planted/run.sh).
-test-runners: lib preload
+test-runners: lib preload $(CHECKED_LIB)/libdmms.so.0
 	@bash Tests/planted/run.sh
 
 clean:

@@ -16,7 +16,7 @@ mkdir -p "$copy"
 find "$copy" -mindepth 1 -maxdepth 1 ! -name .build -exec rm -rf {} +
 (cd "$root" && git ls-files -z --cached --others --exclude-standard |
     tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xpf - -C "$copy"
-(cd "$root" && tar -cf - build/lib build/obj build/dmms.map build/preload.map) | tar -xpf - -C "$copy"
+(cd "$root" && tar -cf - build/lib build/lib-checked build/obj build/dmms.map build/preload.map) | tar -xpf - -C "$copy"
 
 passed=0 failed=0
 # plant NAME FILE TEXT: writes TEXT to FILE in the copy.
