@@ -38,12 +38,19 @@ func fold16(_ x: UInt64) -> UInt16 {
 func fold40(_ x: UInt64) -> UInt64 { (x ^ (x >> 40)) & 0xFF_FFFF_FFFF }
 
 extension PoolState {
-    /// The key of the record at `address` describing a block of `order` in
-    /// `state` with `slack`: binds a record to everything the trusted map says.
-    /// One multiply: the fold that uses it is linear, so the key only has to
-    /// differ between addresses and pools, not be a strong hash.
+    /// The key of everything DMMS keeps in a block the user can write — a
+    /// free block's links, a live buffer's guard, tail and owner record:
+    /// the block's address spread with the pool's secret. One multiply per
+    /// call: allocate and free compute it once and hand it to each check.
     @inline(__always)
-    mutating func recordKey(_ address: UInt, order: Int, state: BlockState, slack: UInt) -> UInt64 {
-        spread(UInt64(address) ^ secret ^ UInt64(slack) << 24 ^ UInt64(order &<< 2 | Int(state.rawValue)) << 56)
-    }
+    mutating func blockKey(_ block: UInt) -> UInt64 { spread(UInt64(block) ^ secret) }
+}
+
+/// The key of a record about a block in `state` at `order` (with `slack`,
+/// for a live buffer): the block's key with what the trusted map says of the
+/// block. The folds that use it are linear, so a record checked against a
+/// different state, order or slack fails as a flipped bit does.
+@inline(__always)
+func recordKey(_ blockKey: UInt64, order: Int, state: BlockState, slack: UInt = 0) -> UInt64 {
+    blockKey ^ UInt64(slack) &<< 24 ^ UInt64(truncatingIfNeeded: order &<< 2 | Int(state.rawValue)) &<< 56
 }

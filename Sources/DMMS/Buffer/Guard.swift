@@ -28,7 +28,7 @@ extension PoolState {
     /// The guard (and tail) pattern of the buffer in `block`: 8 odd bytes.
     @inline(__always)
     mutating func guardPattern(_ block: UInt) -> UInt64 {
-        spread(UInt64(block) ^ secret) | 0x0101_0101_0101_0101
+        blockKey(block) | 0x0101_0101_0101_0101
     }
 
     /// Where the tail pattern goes in a block of `order` holding `requested`

@@ -35,7 +35,7 @@ extension PoolState {
     @inline(__always)
     mutating func writeOwnerRecord(_ record: OwnerRecord, block: UInt, order: Int, slack: UInt) {
         let fields = UInt64(record.sequenceLow) | UInt64(record.owner) << 32
-        let check = fold16(fields ^ recordKey(block, order: order, state: .allocated, slack: slack))
+        let check = fold16(fields ^ recordKey(blockKey(block), order: order, state: .allocated, slack: slack))
         recordAddress(block, order: order, slack: slack)
             .storeBytes(of: (fields | UInt64(check) << 48).littleEndian, as: UInt64.self)
     }
@@ -48,7 +48,7 @@ extension PoolState {
         let fields = word & 0xFFFF_FFFF_FFFF
         let check = UInt16(truncatingIfNeeded: word >> 48)
         let owner = UInt16(truncatingIfNeeded: fields >> 32)
-        guard check == fold16(fields ^ recordKey(block, order: order, state: .allocated, slack: slack)),
+        guard check == fold16(fields ^ recordKey(blockKey(block), order: order, state: .allocated, slack: slack)),
               Int(owner) < ownerCapacity else { return nil }
         return OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: fields), owner: owner)
     }

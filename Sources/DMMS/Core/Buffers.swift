@@ -227,7 +227,6 @@ extension PoolState {
         clearSlack(at: buffer.tag, order: block.order)
         buffer.tag.pointee = Tag.make(.quarantined, block.order)
         countRelease(order: block.order, requested: buffer.requested)
-        orders[at: block.order].blocks &-= 1
         counters.bytesQuarantined &+= UInt64(blockSize(block.order))
         counters.quarantinedBuffers &+= 1
         counters.corruptions &+= 1
@@ -279,9 +278,10 @@ extension PoolState {
             return moved
         }
         _ = retire(buffer, inspection)   // OK or an overrun: guard and record are written anew below
-        if newOrder < block.order { shrinkInPlace(block, to: newOrder) }
         // In place: still one free and one allocation, the caller the new owner.
         countRelease(order: block.order, requested: buffer.requested)
+        if newOrder < block.order { shrinkInPlace(block, to: newOrder) }
+        if newOrder != block.order { restoreSlack(order: block.order) }
         markAllocated(address, order: newOrder, slack: blockSize(newOrder) &- size, in: block.region)
         countAllocation(order: newOrder, requested: size)
         dress(address, order: newOrder, requested: size, site: site)
@@ -295,7 +295,6 @@ extension PoolState {
         splitOff(block.address, from: block.order, to: newOrder, region: block.region,
                  tag: Tag.make(.allocated, newOrder), fillHalves: fillsFree)
         counters.splits &+= UInt64(block.order &- newOrder)
-        restoreSlack(order: block.order)
     }
 
     /// Absorbs the globally free buddies above a buffer when every one up to
@@ -327,7 +326,6 @@ extension PoolState {
             verifyFill(buddy, order: k)
             k &+= 1
         }
-        restoreSlack(order: block.order)
         return true
     }
 }

@@ -3,7 +3,7 @@
 // bounded by two coalescing delays", 1989).
 //
 // Per order k, with N blocks in existence, L lazily free, G globally free,
-// D = N - 2L - G. Freeing a block of order k:
+// D = N - 2L - G (= in use - L: see OrderRow). Freeing a block of order k:
 //   D >= 2  keep it lazily free: a push, no join;
 //   D == 1  free it globally and join it as far as it goes;
 //   D == 0  the same, and also join one lazily free block of order k.
@@ -23,7 +23,7 @@ extension PoolState {
     @inline(__always)
     mutating func takeBlock(order: Int) -> (address: UInt, region: Int)? {
         // The steady state of lazy coalescing: a block freed at this size.
-        if lazyHeads[at: order] != 0 && !fillsFree {
+        if orders[at: order].lazyHead != 0 && !fillsFree {
             let block = popFree(order: order, state: .lazyFree)
             if block != 0 { return (block, regionIndex(of: block)) }
         }
@@ -70,7 +70,7 @@ extension PoolState {
     mutating func listsEmpty(from first: Int, below end: Int) -> Bool {
         var k = first
         while k < end {
-            if globalHeads[at: k] != 0 || lazyHeads[at: k] != 0 { return false }
+            if orders[at: k].globalHead != 0 || orders[at: k].lazyHead != 0 { return false }
             k &+= 1
         }
         return true
@@ -81,20 +81,17 @@ extension PoolState {
     /// free (filled first with `fillHalves`). The map says the new size before
     /// any half is pushed: a push that meets a damaged node rebuilds that list
     /// from the map, which steps by block sizes and must not step over (or
-    /// re-list) the block being split. Counts N; the caller counts splits.
+    /// re-list) the block being split. The caller counts splits.
     ///   [ -------- from -------- ] => [ to ][ to ][ --- from-1 --- ]
     @inline(__always)
     mutating func splitOff(_ block: UInt, from: Int, to: Int, region: Int, tag: UInt8, fillHalves: Bool) {
         internalCheck(to <= from && from < orderLimit && region >= 0 && region < regionCount, "split orders and region in range")
         internalCheck(block & (blockSize(from) &- 1) == 0, "a block is aligned to its size")
         tagPointer(block, in: region).pointee = tag
-        orders[at: from].blocks &-= 1
-        orders[at: to].blocks &+= 1
         var k = from
         while k > to {
             k &-= 1
             let upper = block &+ blockSize(k)
-            orders[at: k].blocks &+= 1
             if fillHalves { fillFree(upper, order: k) }
             pushFree(upper, order: k, state: .globalFree, region: region)
         }
@@ -109,15 +106,13 @@ extension PoolState {
     mutating func absorb(_ buddy: UInt, into block: UInt, order: Int, region: Int) -> Bool {
         if !unlinkGlobal(buddy, order: order) { return false }
         clearTag(at: max(block, buddy), in: region)
-        orders[at: order].blocks &-= 2
-        orders[at: order &+ 1].blocks &+= 1
         counters.merges &+= 1
         return true
     }
 
     // MARK: join
 
-    /// Frees a block (already counted in N at `order`) globally and joins it
+    /// Frees a block (in no list, no longer in use) globally and joins it
     /// with globally free buddies as far as possible:
     /// [ this ][ buddy ] => [ --- this --- ]
     mutating func freeGlobally(_ block: UInt, order: Int, region: Int) {
@@ -135,8 +130,7 @@ extension PoolState {
         pushFree(address, order: k, state: .globalFree, region: region)
     }
 
-    /// Frees a block by the pool's policy (the block is counted in N at `order`,
-    /// no longer in use).
+    /// Frees a block by the pool's policy (the block is no longer counted in use).
     @inline(__always)
     mutating func release(_ block: UInt, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
         switch coalesce {
@@ -145,8 +139,8 @@ extension PoolState {
         case UInt32(DMMS_COALESCE_ON_DEMAND):
             pushFree(block, order: order, state: .lazyFree, tag: tag)
         default:
-            // The freed block still counts as allocated in D.
-            let d = orders[at: order].slack
+            // D as the rule reads it: with the freed block still allocated.
+            let d = orders[at: order].slack &+ 1
             internalCheck(d >= 0, "the slack rule: D >= 0 before every free")
             if d >= 2 {
                 pushFree(block, order: order, state: .lazyFree, tag: tag)
@@ -210,7 +204,6 @@ extension PoolState {
         while address < end {
             var k = min(orderLimit &- 1, log2(ofPowerOfTwo: address & (0 &- address)) &- minBlockShift)
             while k > 0 && address &+ blockSize(k) > end { k &-= 1 }
-            orders[at: k].blocks &+= 1
             orderCount = max(orderCount, k &+ 1)
             if fillsFree { fillFree(address, order: k) }
             pushFree(address, order: k, state: .globalFree, region: region)

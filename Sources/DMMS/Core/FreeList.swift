@@ -1,17 +1,27 @@
 // FreeList.swift — the free lists: one global and one lazy list per order.
 //
 // A free block holds its links in its first 16 bytes, which a write after
-// free can damage, so every node is checked before it is trusted:
+// free can damage, so every node is checked before it is trusted. Both
+// formats detect any flipped bit, and a node copied from another block,
+// order or list fails too: the check is keyed by all of them (recordKey).
+//
+// Lazy lists are stacks — the hot path of lazy coalescing pops and pushes
+// them — so their node is the cheapest check there is:
+//
+//   word 0: next (address, 0 = none)
+//   word 1: next ^ key                  a node verifies when w0 ^ w1 == key
+//
+// Global lists are doubly linked (a join unlinks a buddy from the middle):
 //
 //   word 0: next (signed offset from the pool header, in 16-byte units, 44 bits) | check bits 0-19
 //   word 1: prev (same encoding)                                                | check bits 20-39
 //
-// Global lists are doubly linked (a join unlinks a buddy from the middle);
-// lazy lists are stacks (prev is always 0). The head's prev link is never
-// read: a pop leaves the next node untouched (one cache miss, not two), and
-// that node's stale prev is ignored while it is the head. A damaged node is quarantined and
-// its list rebuilt from the block map, which is the source of truth; the
-// lists only index it.
+// A global node's check is 40 bits and linear, so some multi-bit damage
+// passes it: its next link is also checked against the map, which does not
+// lie. The head's prev link is never read: a pop leaves the next node
+// untouched (one cache miss, not two), and that node's stale prev is ignored
+// while it is the head. A damaged node is quarantined and its list rebuilt
+// from the block map, which is the source of truth; the lists only index it.
 
 struct FreeNode {
     static let size = 16
@@ -34,33 +44,54 @@ extension PoolState {
         return base &+ UInt(bitPattern: Int(truncatingIfNeeded: units << 4))
     }
 
+    /// The 40 check bits of a global node: its links folded with its key.
     @inline(__always)
-    mutating func nodeCheck(_ block: UInt, order: Int, state: BlockState, next: UInt64, prev: UInt64) -> UInt64 {
-        fold40(next ^ (prev << 23 | prev >> 41) ^ recordKey(block, order: order, state: state, slack: 0))
+    func globalCheck(key: UInt64, next: UInt64, prev: UInt64) -> UInt64 {
+        fold40(next ^ (prev << 23 | prev >> 41) ^ key)
     }
 
     @inline(__always)
     mutating func writeNode(_ block: UInt, order: Int, state: BlockState, next: UInt, prev: UInt) {
-        let n = encodeLink(next), p = encodeLink(prev)
-        let check = nodeCheck(block, order: order, state: state, next: n, prev: p)
+        writeNode(block, key: blockKey(block), order: order, state: state, next: next, prev: prev)
+    }
+
+    /// Writes the node of `block` (`key` is blockKey(block)).
+    @inline(__always)
+    mutating func writeNode(_ block: UInt, key: UInt64, order: Int, state: BlockState, next: UInt, prev: UInt) {
+        let key = recordKey(key, order: order, state: state)
         let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
+        if state == .lazyFree {
+            words[0] = UInt64(next)
+            words[1] = UInt64(next) ^ key
+            return
+        }
+        let n = encodeLink(next), p = encodeLink(prev)
+        let check = globalCheck(key: key, next: n, prev: p)
         words[0] = n << 20 | check & 0xFFFFF
         words[1] = p << 20 | check >> 20
     }
 
-    /// The node of a free block, or nil when it fails its check or its next
-    /// link leads anywhere but to a block the map tags free in the same list
-    /// (prev is checked where it is followed: a head's prev is stale by
-    /// design). The check is linear, so some multi-bit damage passes it; the
-    /// map does not lie, so no damaged link is ever followed.
     @inline(__always)
     mutating func readNode(_ block: UInt, order: Int, state: BlockState) -> FreeNode? {
+        readNode(block, key: blockKey(block), order: order, state: state)
+    }
+
+    /// The node of a free block (`key` is blockKey(block)), or nil when it
+    /// fails its check — or, in a global list, when its next link leads
+    /// anywhere but to a block the map tags free in the same list (prev is
+    /// checked where it is followed: a head's prev is stale by design).
+    @inline(__always)
+    mutating func readNode(_ block: UInt, key: UInt64, order: Int, state: BlockState) -> FreeNode? {
+        let key = recordKey(key, order: order, state: state)
         let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
         let w0 = words[0], w1 = words[1]
-        let n = w0 >> 20, p = w1 >> 20
-        guard w0 & 0xFFFFF | (w1 & 0xFFFFF) << 20 == nodeCheck(block, order: order, state: state, next: n, prev: p) else {
-            return nil
+        if state == .lazyFree {
+            guard w0 ^ w1 == key, w0 <= UInt64(UInt.max) else { return nil }
+            internalCheck(isListed(UInt(w0), order: order, state: state), "a lazy node that verifies leads to its list")
+            return FreeNode(next: UInt(truncatingIfNeeded: w0), prev: 0)
         }
+        let n = w0 >> 20, p = w1 >> 20
+        guard w0 & 0xFFFFF | (w1 & 0xFFFFF) << 20 == globalCheck(key: key, next: n, prev: p) else { return nil }
         let node = FreeNode(next: decodeLink(n), prev: decodeLink(p))
         guard isListed(node.next, order: order, state: state) else { return nil }
         return node
@@ -76,17 +107,17 @@ extension PoolState {
 
     @inline(__always)
     mutating func head(_ order: Int, _ state: BlockState) -> UInt {
-        state == .lazyFree ? lazyHeads[at: order] : globalHeads[at: order]
+        state == .lazyFree ? orders[at: order].lazyHead : orders[at: order].globalHead
     }
 
     @inline(__always)
     mutating func setHead(_ order: Int, _ state: BlockState, _ address: UInt) {
         let bit = UInt64(1) &<< UInt64(order)
         if state == .lazyFree {
-            lazyHeads[at: order] = address
+            orders[at: order].lazyHead = address
             if address == 0 { lazyMask &= ~bit } else { lazyMask |= bit }
         } else {
-            globalHeads[at: order] = address
+            orders[at: order].globalHead = address
             if address == 0 { globalMask &= ~bit } else { globalMask |= bit }
         }
     }
@@ -146,7 +177,7 @@ extension PoolState {
                 repairList(order: order, state: .globalFree, damaged: block)
                 return false
             }
-            let isHead = globalHeads[at: order] == block
+            let isHead = orders[at: order].globalHead == block
             if !isHead {
                 if node.prev == 0 || !isListed(node.prev, order: order, state: .globalFree) {
                     repairList(order: order, state: .globalFree, damaged: block)
@@ -191,7 +222,6 @@ extension PoolState {
             // The upper halves are free memory (their buddies are not free); the
             // first min block is quarantined, counted at no size.
             splitOff(damaged, from: order, to: 0, region: region, tag: Tag.make(.quarantined, 0), fillHalves: false)
-            orders[at: 0].blocks &-= 1
             counters.bytesQuarantined &+= UInt64(minBlockSize)
             counters.corruptions &+= 1
             var error = ErrorRecord(status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order)))

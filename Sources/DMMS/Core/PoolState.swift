@@ -18,24 +18,31 @@
 
 import CDMMS
 
-/// Per block size: the counters of the slack rule and of dmms_order_stats_t.
-struct OrderCounters {
-    /// N: blocks that exist at this order (allocated, lazily or globally free).
-    var blocks: UInt64 = 0
-    /// G: globally free — joined as far as possible, eligible for joining.
-    var globalFree: UInt64 = 0
+/// One block size (order): its two free lists' heads and its counters —
+/// everything a pop or a push at that size touches, in one cache line.
+///
+/// N, the blocks that exist at this order, is not kept: it is inUse + L + G
+/// (a quarantined block exists at no order). So splitting and joining move
+/// blocks between lists and nothing else.
+struct OrderRow {
+    /// Heads of the lazy and the global free list (addresses, 0 = empty).
+    var lazyHead: UInt = 0
+    var globalHead: UInt = 0
+    var inUse: UInt64 = 0
     /// L: lazily (locally) free — kept at this size, not eligible for joining.
     var lazyFree: UInt64 = 0
-    var inUse: UInt64 = 0
+    /// G: globally free — joined as far as possible, eligible for joining.
+    var globalFree: UInt64 = 0
     var highWater: UInt64 = 0
     var allocs: UInt64 = 0
     var failures: UInt64 = 0
 
-    /// Barkley & Lee's D = N - 2L - G: how many more frees at this size may
-    /// stay lazy before the size must start joining again.
-    @inline(__always) var slack: Int64 {
-        Int64(bitPattern: blocks &- 2 &* lazyFree &- globalFree)
-    }
+    /// N = inUse + L + G.
+    @inline(__always) var blocks: UInt64 { inUse &+ lazyFree &+ globalFree }
+
+    /// Barkley & Lee's D = N - 2L - G = inUse - L: how many more frees at
+    /// this size may stay lazy before the size must start joining again.
+    @inline(__always) var slack: Int64 { Int64(bitPattern: inUse &- lazyFree) }
 }
 
 /// Pool-wide counters: the dmms_stats_t figures that are not per order.
@@ -121,15 +128,12 @@ struct PoolState {
     /// One past the largest order of any top block: dmms_stats_t.order_count.
     var orderCount: Int = 0
 
-    /// Heads of the free lists (addresses, 0 = empty), one pair per order.
-    var globalHeads = InlineArray<40, UInt>(repeating: 0)
-    var lazyHeads = InlineArray<40, UInt>(repeating: 0)
     /// Bit k set <=> the list of order k is not empty: one find-first-set
     /// finds the smallest block that can serve a request.
     var globalMask: UInt64 = 0
     var lazyMask: UInt64 = 0
 
-    var orders = InlineArray<40, OrderCounters>(repeating: OrderCounters())
+    var orders = InlineArray<40, OrderRow>(repeating: OrderRow())
     var counters = PoolCounters()
     /// Sequence number of the latest allocation.
     var sequence: UInt64 = 0

@@ -85,8 +85,7 @@ extension PoolState {
             // A damaged node breaks its list too; it is reported once, above.
             let listsOK = damagedNodes[k] > 0
                 || (listLength(k, .globalFree) == global[k] && listLength(k, .lazyFree) == lazy[k])
-            if o.inUse != inUse[k] || o.globalFree != global[k] || o.lazyFree != lazy[k]
-                || o.blocks != inUse[k] &+ global[k] &+ lazy[k] || !listsOK
+            if o.inUse != inUse[k] || o.globalFree != global[k] || o.lazyFree != lazy[k] || !listsOK
                 || (coalesce == UInt32(DMMS_COALESCE_LAZY) && o.slack < 0) {
                 problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: 0, blockSize: UInt64(blockSize(k))))
             }
