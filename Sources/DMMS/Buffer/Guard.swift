@@ -25,11 +25,10 @@
 let freeFillByte: UInt8 = 0xDD
 
 extension PoolState {
-    /// The guard (and tail) pattern of the buffer in `block`: 8 odd bytes.
+    /// The guard (and tail) pattern of a buffer whose block has `key`
+    /// (blockKey): 8 odd bytes.
     @inline(__always)
-    mutating func guardPattern(_ block: UInt) -> UInt64 {
-        blockKey(block) | 0x0101_0101_0101_0101
-    }
+    func guardPattern(_ key: UInt64) -> UInt64 { key | 0x0101_0101_0101_0101 }
 
     /// Where the tail pattern goes in a block of `order` holding `requested`
     /// bytes, or nil when guard and record leave no 8 bytes for it.
@@ -41,8 +40,8 @@ extension PoolState {
     }
 
     @inline(__always)
-    mutating func writeGuard(block: UInt, requested: UInt, order: Int) {
-        let pattern = guardPattern(block)
+    mutating func writeGuard(block: UInt, key: UInt64, requested: UInt, order: Int) {
+        let pattern = guardPattern(key)
         if let tail = tailAddress(block: block, requested: requested, order: order) {
             tail.storeBytes(of: pattern.littleEndian, as: UInt64.self)
         }
@@ -66,9 +65,9 @@ extension PoolState {
     /// Offset from the buffer start of the first damaged byte of its block's
     /// tail, or nil (intact, or no tail).
     @inline(__always)
-    mutating func damagedTail(block: UInt, requested: UInt, order: Int) -> UInt? {
+    mutating func damagedTail(block: UInt, key: UInt64, requested: UInt, order: Int) -> UInt? {
         guard let tail = tailAddress(block: block, requested: requested, order: order) else { return nil }
-        let pattern = guardPattern(block)
+        let pattern = guardPattern(key)
         let word = UInt64(littleEndian: tail.load(as: UInt64.self))
         if word == pattern { return nil }
         let first = UInt((word ^ pattern).trailingZeroBitCount / 8)    // little-endian: lowest address first
@@ -80,8 +79,8 @@ extension PoolState {
 
     /// Offset from the buffer start of the first damaged guard byte, or nil.
     @inline(__always)
-    mutating func damagedGuard(block: UInt, requested: UInt) -> UInt? {
-        let pattern = guardPattern(block)
+    mutating func damagedGuard(block: UInt, key: UInt64, requested: UInt) -> UInt? {
+        let pattern = guardPattern(key)
         let p = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         if guardSpan == 8 && p.loadUnaligned(as: UInt64.self) == pattern.littleEndian { return nil }   // the default, intact
         let count = Int(guardBytes)

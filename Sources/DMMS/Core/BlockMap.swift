@@ -78,7 +78,7 @@ extension PoolState {
 
     @inline(__always)
     mutating func tagPointer(_ address: UInt, in region: Int) -> UnsafeMutablePointer<UInt8> {
-        UnsafeMutablePointer<UInt8>(bitPattern: regions[at: region].mapBias &+ address &>> UInt(granuleShift)).unsafelyUnwrapped
+        UnsafeMutablePointer<UInt8>(bitPattern: regions[at: region].mapBias &+ address &>> UInt(bitPattern: granuleShift)).unsafelyUnwrapped
     }
 
     @inline(__always)

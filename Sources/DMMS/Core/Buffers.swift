@@ -34,6 +34,9 @@ struct LiveBuffer {
     var requested: UInt
     /// The block's tag in the map.
     var tag: UnsafeMutablePointer<UInt8>
+    /// blockKey(block.address): the key of its guard, tail and owner record,
+    /// and of its free-list node once it is freed.
+    var key: UInt64
 }
 
 extension PoolState {
@@ -50,12 +53,11 @@ extension PoolState {
             guard let alignmentOrder = self.order(forBytes: alignment) else { return fail(size: size, order: nil) }
             order = max(order, alignmentOrder)
         }
-        var taken = takeBlock(order: order)
-        if taken == nil, growsFromOS, grow(toHold: order) { taken = takeBlock(order: order) }
-        guard let (block, region) = taken else { return fail(size: size, order: order) }
-        markAllocated(tagPointer(block, in: region), order: order, slack: blockSize(order) &- size)
+        let block = takeBlock(order: order)
+        if block == 0 { return fail(size: size, order: order) }
+        markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: blockSize(order) &- size)
         countAllocation(order: order, requested: size)
-        if diagnostics { dress(block, order: order, requested: size, site: site) }
+        if diagnostics { dress(block, key: blockKey(block), order: order, requested: size, site: site) }
         return block
     }
 
@@ -88,12 +90,12 @@ extension PoolState {
 
     /// Writes the guard and the owner record of a buffer just allocated.
     @inline(__always)
-    private mutating func dress(_ block: UInt, order: Int, requested: UInt, site: CallSite) {
-        if guarded { writeGuard(block: block, requested: requested, order: order) }
+    private mutating func dress(_ block: UInt, key: UInt64, order: Int, requested: UInt, site: CallSite) {
+        if guarded { writeGuard(block: block, key: key, requested: requested, order: order) }
         if tracksOwners {
             let owner = addOwnedBuffer(task: Platform.taskId(), site: site)
             writeOwnerRecord(OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: sequence), owner: owner),
-                             block: block, order: order, slack: blockSize(order) &- requested)
+                             block: block, key: key, order: order, slack: blockSize(order) &- requested)
         }
     }
 
@@ -111,7 +113,8 @@ extension PoolState {
                 let order = Tag.order(t)
                 let slack = self.slack(at: tag, order: order)
                 return (LiveBuffer(block: Block(address: address, order: order, state: .allocated, region: region),
-                                   slack: slack, requested: blockSize(order) &- slack, tag: tag), DMMSStatus.ok)
+                                   slack: slack, requested: blockSize(order) &- slack, tag: tag,
+                                   key: blockKey(address)), DMMSStatus.ok)
             }
         }
         return (nil, rejected(address, region: region))
@@ -153,9 +156,9 @@ extension PoolState {
     mutating func examine(_ buffer: LiveBuffer) -> Inspection {
         guard diagnostics else { return Inspection() }
         let block = buffer.block
-        let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
+        let record = tracksOwners ? readOwnerRecord(block: block.address, key: buffer.key, order: block.order, slack: buffer.slack) : nil
         return Inspection(owner: record.map { Int($0.owner) } ?? -1,
-                          damage: damage(of: block, requested: buffer.requested, recordOK: !tracksOwners || record != nil))
+                          damage: damage(of: block, key: buffer.key, requested: buffer.requested, recordOK: !tracksOwners || record != nil))
     }
 
     /// The buffer stops being the one its record describes (it ends, or a
@@ -179,7 +182,7 @@ extension PoolState {
             return
         }
         let block = buffer.block
-        let record = tracksOwners ? readOwnerRecord(block: block.address, order: block.order, slack: buffer.slack) : nil
+        let record = tracksOwners ? readOwnerRecord(block: block.address, key: buffer.key, order: block.order, slack: buffer.slack) : nil
         var error = errorRecord(DMMSStatus.overrun, buffer, record)
         error.offset = UInt64(damage.offset)
         error.detail = damage.detail
@@ -202,12 +205,12 @@ extension PoolState {
     /// the owner record damages that too), then its owner record, then its
     /// block's tail (damage from outside the buffer). nil when all is intact.
     @inline(__always)
-    mutating func damage(of block: Block, requested: UInt, recordOK: Bool) -> BufferDamage? {
-        if guarded, let offset = damagedGuard(block: block.address, requested: requested) {
+    mutating func damage(of block: Block, key: UInt64, requested: UInt, recordOK: Bool) -> BufferDamage? {
+        if guarded, let offset = damagedGuard(block: block.address, key: key, requested: requested) {
             return BufferDamage(status: DMMSStatus.overrun, offset: offset)
         }
         if !recordOK { return BufferDamage(status: DMMSStatus.corrupt, offset: 0) }
-        if guarded, let offset = damagedTail(block: block.address, requested: requested, order: block.order) {
+        if guarded, let offset = damagedTail(block: block.address, key: key, requested: requested, order: block.order) {
             return BufferDamage(status: DMMSStatus.overrun, offset: offset, inTail: true)
         }
         return nil
@@ -248,7 +251,7 @@ extension PoolState {
         countRelease(order: block.order, requested: buffer.requested)
         clearSlack(at: buffer.tag, order: block.order)
         if fillsFree { fillFree(block.address, order: block.order) }
-        release(block.address, order: block.order, region: block.region, tag: buffer.tag)
+        release(block.address, key: buffer.key, order: block.order, region: block.region, tag: buffer.tag)
     }
 
     // MARK: resize
@@ -284,7 +287,7 @@ extension PoolState {
         if newOrder != block.order { restoreSlack(order: block.order) }
         markAllocated(address, order: newOrder, slack: blockSize(newOrder) &- size, in: block.region)
         countAllocation(order: newOrder, requested: size)
-        dress(address, order: newOrder, requested: size, site: site)
+        dress(address, key: buffer.key, order: newOrder, requested: size, site: site)
         return address
     }
 

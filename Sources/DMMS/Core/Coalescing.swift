@@ -15,18 +15,31 @@ import CDMMS
 extension PoolState {
     // MARK: split
 
-    /// Takes a free block of order >= `order` and splits it down to `order`;
-    /// every upper half goes globally free. Returns the block (not yet tagged
-    /// allocated) and its region, or nil when no free block is large enough.
-    /// Lazy blocks are taken first at each size: they are the cheapest to reuse
-    /// and the global ones are the ones that can still join.
+    /// A free block for a buffer of `order` (not yet tagged allocated), or 0
+    /// when no free block is large enough (after the default pool's growth).
+    /// The steady state of lazy coalescing is a block freed at this size,
+    /// reused whole: a pop, here. Anything else is out of line (takeSplit).
     @inline(__always)
-    mutating func takeBlock(order: Int) -> (address: UInt, region: Int)? {
-        // The steady state of lazy coalescing: a block freed at this size.
+    mutating func takeBlock(order: Int) -> UInt {
         if orders[at: order].lazyHead != 0 && !fillsFree {
             let block = popFree(order: order, state: .lazyFree)
-            if block != 0 { return (block, regionIndex(of: block)) }
+            if block != 0 { return block }
         }
+        return takeSplit(order: order)
+    }
+
+    @inline(never)
+    private mutating func takeSplit(order: Int) -> UInt {
+        if let block = takeAndSplit(order: order) { return block }
+        if growsFromOS, grow(toHold: order), let block = takeAndSplit(order: order) { return block }
+        return 0
+    }
+
+    /// Takes a free block of order >= `order` and splits it down to `order`;
+    /// every upper half goes globally free. nil when no free block is large
+    /// enough. Lazy blocks are taken first at each size: they are the
+    /// cheapest to reuse and the global ones are the ones that can still join.
+    private mutating func takeAndSplit(order: Int) -> UInt? {
         while true {
             var from = lowestSetBit(globalMask | lazyMask, from: order)
             if from < 0 {
@@ -39,9 +52,8 @@ extension PoolState {
             let block = popFree(order: from, state: state)
             if block == 0 { continue }  // every node of that list was damaged; look again
             verifyFill(block, order: from)
-            let region = regionIndex(of: block)
-            if from > order { split(block, from: from, to: order, region: region) }
-            return (block, region)
+            if from > order { split(block, from: from, to: order, region: regionIndex(of: block)) }
+            return block
         }
     }
 
@@ -132,23 +144,22 @@ extension PoolState {
 
     /// Frees a block by the pool's policy (the block is no longer counted in use).
     @inline(__always)
-    mutating func release(_ block: UInt, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
-        switch coalesce {
-        case UInt32(DMMS_COALESCE_EAGER):
-            freeGlobally(block, order: order, region: region)
-        case UInt32(DMMS_COALESCE_ON_DEMAND):
-            pushFree(block, order: order, state: .lazyFree, tag: tag)
-        default:
-            // D as the rule reads it: with the freed block still allocated.
-            let d = orders[at: order].slack &+ 1
-            internalCheck(d >= 0, "the slack rule: D >= 0 before every free")
-            if d >= 2 {
-                pushFree(block, order: order, state: .lazyFree, tag: tag)
-            } else {
-                freeGlobally(block, order: order, region: region)
-                if d <= 0 { joinOneLazy(order: order) }
-            }
+    mutating func release(_ block: UInt, key: UInt64, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
+        // D as the rule reads it: with the freed block still allocated.
+        let d = orders[at: order].slack &+ 1
+        internalCheck(coalesce != UInt32(DMMS_COALESCE_LAZY) || d >= 0, "the slack rule: D >= 0 before every free")
+        if coalesce == UInt32(DMMS_COALESCE_ON_DEMAND) || (coalesce == UInt32(DMMS_COALESCE_LAZY) && d >= 2) {
+            pushFree(block, key: key, order: order, state: .lazyFree, tag: tag)
+        } else {
+            releaseGlobally(block, order: order, region: region, slack: d)
         }
+    }
+
+    /// A free that joins: eager coalescing always, lazy coalescing at D <= 1.
+    @inline(never)
+    private mutating func releaseGlobally(_ block: UInt, order: Int, region: Int, slack d: Int64) {
+        freeGlobally(block, order: order, region: region)
+        if coalesce == UInt32(DMMS_COALESCE_LAZY) && d <= 0 { joinOneLazy(order: order) }
     }
 
     /// Re-applies the slack rule after a step that removed a block from order

@@ -112,7 +112,7 @@ extension PoolState {
 
     @inline(__always)
     mutating func setHead(_ order: Int, _ state: BlockState, _ address: UInt) {
-        let bit = UInt64(1) &<< UInt64(order)
+        let bit = UInt64(1) &<< UInt64(truncatingIfNeeded: order)
         if state == .lazyFree {
             orders[at: order].lazyHead = address
             if address == 0 { lazyMask &= ~bit } else { lazyMask |= bit }
@@ -131,11 +131,17 @@ extension PoolState {
 
     @inline(__always)
     mutating func pushFree(_ block: UInt, order: Int, state: BlockState, tag: UnsafeMutablePointer<UInt8>) {
+        pushFree(block, key: blockKey(block), order: order, state: state, tag: tag)
+    }
+
+    /// As above, `key` being blockKey(block) (free has it already).
+    @inline(__always)
+    mutating func pushFree(_ block: UInt, key: UInt64, order: Int, state: BlockState, tag: UnsafeMutablePointer<UInt8>) {
         internalCheck(order >= 0 && order < orderLimit && state != .allocated && state != .quarantined, "a push names a free list")
         internalCheck(block != head(order, state), "a block is pushed once")
         tag.pointee = Tag.make(state, order)
         let old = head(order, state)
-        writeNode(block, order: order, state: state, next: old, prev: 0)
+        writeNode(block, key: key, order: order, state: state, next: old, prev: 0)
         if state == .globalFree {
             // A damaged `old` is quarantined and the list rebuilt from the map,
             // which already tags `block` free: the rebuilt list holds and counts it.

@@ -61,7 +61,7 @@ func lowestSetBit(_ mask: UInt64, from: Int) -> Int {
 }
 
 extension PoolState {
-    @inline(__always) mutating func blockSize(_ order: Int) -> UInt { UInt(1) &<< UInt(minBlockShift &+ order) }
+    @inline(__always) mutating func blockSize(_ order: Int) -> UInt { UInt(1) &<< UInt(bitPattern: minBlockShift &+ order) }
 
     /// The order whose block holds `bytes`, or nil when none of this pool does.
     /// Never overflows: sizes near UInt.max give nil.

@@ -181,6 +181,6 @@ struct PoolState {
     /// Any per-buffer check at free (guard or owner record).
     @inline(__always) var diagnostics: Bool { extraBytes != 0 }
     @inline(__always) var fillsFree: Bool { flags & UInt32(DMMS_F_FILL_FREE) != 0 }
-    @inline(__always) var granule: UInt { UInt(1) &<< UInt(granuleShift) }
+    @inline(__always) var granule: UInt { UInt(1) &<< UInt(bitPattern: granuleShift) }
 
 }

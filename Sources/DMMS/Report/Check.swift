@@ -40,7 +40,7 @@ extension PoolState {
                 var error = ErrorRecord(status: DMMSStatus.ok, pointer: block.address, requested: UInt64(wanted), blockSize: size)
                 var recordOK = true
                 if tracksOwners {
-                    if let record = readOwnerRecord(block: block.address, order: block.order, slack: slack) {
+                    if let record = readOwnerRecord(block: block.address, key: blockKey(block.address), order: block.order, slack: slack) {
                         error.setOwner(ownerEntry(record.owner), sequence: sequence(of: record))
                         // Its owner entry counts it: an entry counted empty
                         // could be given to another owner (and epoch).
@@ -52,7 +52,7 @@ extension PoolState {
                         recordOK = false
                     }
                 }
-                if let found = damage(of: block, requested: wanted, recordOK: recordOK) {
+                if let found = damage(of: block, key: blockKey(block.address), requested: wanted, recordOK: recordOK) {
                     error.status = found.status
                     error.offset = UInt64(found.offset)
                     error.detail = found.detail

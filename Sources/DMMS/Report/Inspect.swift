@@ -29,7 +29,7 @@ extension PoolState {
     mutating func bufferInfo(_ block: Block) -> BufferInfo {
         let slack = self.slack(ofAllocated: block.address, order: block.order, in: block.region)
         var info = BufferInfo(address: block.address, requested: blockSize(block.order) &- slack, blockSize: blockSize(block.order))
-        if tracksOwners, let record = readOwnerRecord(block: block.address, order: block.order, slack: slack) {
+        if tracksOwners, let record = readOwnerRecord(block: block.address, key: blockKey(block.address), order: block.order, slack: slack) {
             info.ownerIndex = record.owner
             info.owner = ownerEntry(record.owner)
             info.sequence = sequence(of: record)
