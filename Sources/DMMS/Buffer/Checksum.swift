@@ -30,7 +30,8 @@ func spread(_ x: UInt64) -> UInt64 {
 /// Folds 64 bits onto the low 16: bit i lands on bit i % 16.
 @inline(__always)
 func fold16(_ x: UInt64) -> UInt16 {
-    UInt16(truncatingIfNeeded: x ^ (x >> 16) ^ (x >> 32) ^ (x >> 48))
+    let y = x ^ x >> 32
+    return UInt16(truncatingIfNeeded: y ^ y >> 16)
 }
 
 /// Folds 64 bits onto the low 40: bit i lands on bit i % 40.

@@ -35,7 +35,7 @@ extension PoolState {
     @inline(__always)
     mutating func tailAddress(block: UInt, requested: UInt, order: Int) -> UnsafeMutableRawPointer? {
         let size = blockSize(order)
-        guard requested &+ guardSpan &+ recordSpan &+ 8 <= size else { return nil }
+        guard requested &+ extraBytes &+ 8 <= size else { return nil }
         return UnsafeMutableRawPointer(bitPattern: block &+ size &- 8)
     }
 

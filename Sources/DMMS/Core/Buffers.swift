@@ -53,11 +53,11 @@ extension PoolState {
             guard let alignmentOrder = self.order(forBytes: alignment) else { return fail(size: size, order: nil) }
             order = max(order, alignmentOrder)
         }
-        let block = takeBlock(order: order)
+        let (block, key) = takeBlock(order: order)
         if block == 0 { return fail(size: size, order: order) }
         markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: blockSize(order) &- size)
         countAllocation(order: order, requested: size)
-        if diagnostics { dress(block, key: blockKey(block), order: order, requested: size, site: site) }
+        if diagnostics { dress(block, key: key, order: order, requested: size, site: site) }
         return block
     }
 
@@ -72,9 +72,10 @@ extension PoolState {
 
     @inline(__always)
     private mutating func countAllocation(order: Int, requested: UInt) {
-        orders[at: order].inUse &+= 1
-        orders[at: order].allocs &+= 1
-        if orders[at: order].inUse > orders[at: order].highWater { orders[at: order].highWater = orders[at: order].inUse }
+        let row = self.row(order)
+        row.pointee.inUse &+= 1
+        row.pointee.allocs &+= 1
+        if row.pointee.inUse > row.pointee.highWater { row.pointee.highWater = row.pointee.inUse }
         counters.bytesAlloc &+= UInt64(blockSize(order))
         if counters.bytesAlloc > counters.maxBytesAlloc { counters.maxBytesAlloc = counters.bytesAlloc }
         counters.bytesRequested &+= UInt64(requested)
@@ -83,7 +84,7 @@ extension PoolState {
 
     @inline(__always)
     private mutating func countRelease(order: Int, requested: UInt) {
-        orders[at: order].inUse &-= 1
+        row(order).pointee.inUse &-= 1
         counters.bytesAlloc &-= UInt64(blockSize(order))
         counters.bytesRequested &-= UInt64(requested)
     }
@@ -242,8 +243,42 @@ extension PoolState {
     mutating func free(_ address: UInt) -> dmms_status_t {
         let (found, status) = liveBuffer(at: address)
         guard let buffer = found else { return status }
-        return end(buffer, examine(buffer))
+        if diagnostics {
+            // The common case in a few compares; a buffer with anything
+            // wrong goes the whole way (examine, report) out of line.
+            guard let owner = intactOwner(buffer) else { return endDamaged(buffer) }
+            if owner >= 0 { removeOwnedBuffer(UInt16(truncatingIfNeeded: owner)) }
+        }
+        releaseBuffer(buffer)
+        return DMMSStatus.ok
     }
+
+    /// The owner entry of a buffer whose guard, tail and owner record are
+    /// all intact (-1 without owner tracking), or nil when anything is not.
+    @inline(__always)
+    private mutating func intactOwner(_ buffer: LiveBuffer) -> Int? {
+        let block = buffer.block
+        var owner = -1
+        if tracksOwners {
+            guard let record = readOwnerRecord(block: block.address, key: buffer.key, order: block.order, slack: buffer.slack) else {
+                return nil
+            }
+            owner = Int(record.owner)
+        }
+        if guarded {
+            if guardSpan == 8 {   // the default: one compare
+                let word = UnsafeRawPointer(bitPattern: block.address &+ buffer.requested).unsafelyUnwrapped.loadUnaligned(as: UInt64.self)
+                if word != guardPattern(buffer.key).littleEndian { return nil }
+            } else if damagedGuard(block: block.address, key: buffer.key, requested: buffer.requested) != nil {
+                return nil
+            }
+            if damagedTail(block: block.address, key: buffer.key, requested: buffer.requested, order: block.order) != nil { return nil }
+        }
+        return owner
+    }
+
+    @inline(never)
+    private mutating func endDamaged(_ buffer: LiveBuffer) -> dmms_status_t { end(buffer, examine(buffer)) }
 
     @inline(__always)
     private mutating func releaseBuffer(_ buffer: LiveBuffer) {

@@ -15,19 +15,23 @@ import CDMMS
 extension PoolState {
     // MARK: split
 
-    /// A free block for a buffer of `order` (not yet tagged allocated), or 0
-    /// when no free block is large enough (after the default pool's growth).
+    /// A free block for a buffer of `order` (not yet tagged allocated) and
+    /// its key, or block 0 when no free block is large enough (after the
+    /// default pool's growth).
     /// The steady state of lazy coalescing is a block freed at this size,
     /// reused whole: a pop, here. Anything else is out of line (takeSplit).
     @inline(__always)
-    mutating func takeBlock(order: Int) -> UInt {
-        if orders[at: order].lazyHead != 0 && !fillsFree {
-            let block = popFree(order: order, state: .lazyFree)
-            if block != 0 { return block }
+    mutating func takeBlock(order: Int) -> (block: UInt, key: UInt64) {
+        if !fillsFree {   // FILL_FREE checks the fill of every block it hands out: takeSplit does
+            let popped = popLazy(order: order)
+            if popped.block != 0 { return popped }
         }
-        return takeSplit(order: order)
+        let block = takeSplit(order: order)
+        return (block, block == 0 ? 0 : blockKey(block))
     }
 
+    /// Repairs a damaged lazy head, splits a larger block, joins lazy blocks
+    /// on demand, grows the default pool: whatever a pop could not do.
     @inline(never)
     private mutating func takeSplit(order: Int) -> UInt {
         if let block = takeAndSplit(order: order) { return block }
@@ -149,7 +153,7 @@ extension PoolState {
         let d = orders[at: order].slack &+ 1
         internalCheck(coalesce != UInt32(DMMS_COALESCE_LAZY) || d >= 0, "the slack rule: D >= 0 before every free")
         if coalesce == UInt32(DMMS_COALESCE_ON_DEMAND) || (coalesce == UInt32(DMMS_COALESCE_LAZY) && d >= 2) {
-            pushFree(block, key: key, order: order, state: .lazyFree, tag: tag)
+            pushLazy(block, key: key, order: order, tag: tag)
         } else {
             releaseGlobally(block, order: order, region: region, slack: d)
         }

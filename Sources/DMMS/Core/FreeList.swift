@@ -105,6 +105,13 @@ extension PoolState {
         return region >= 0 && address & (blockSize(order) &- 1) == 0 && tag(at: address, in: region) == Tag.make(state, order)
     }
 
+    /// The row of `order` (its lists' heads and counters), by address: the
+    /// hot path names it once and touches one cache line.
+    @inline(__always)
+    mutating func row(_ order: Int) -> UnsafeMutablePointer<OrderRow> {
+        withUnsafeMutablePointer(to: &orders) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: OrderRow.self) + order }
+    }
+
     @inline(__always)
     mutating func head(_ order: Int, _ state: BlockState) -> UInt {
         state == .lazyFree ? orders[at: order].lazyHead : orders[at: order].globalHead
@@ -139,6 +146,7 @@ extension PoolState {
     mutating func pushFree(_ block: UInt, key: UInt64, order: Int, state: BlockState, tag: UnsafeMutablePointer<UInt8>) {
         internalCheck(order >= 0 && order < orderLimit && state != .allocated && state != .quarantined, "a push names a free list")
         internalCheck(block != head(order, state), "a block is pushed once")
+        if state == .lazyFree { return pushLazy(block, key: key, order: order, tag: tag) }
         tag.pointee = Tag.make(state, order)
         let old = head(order, state)
         writeNode(block, key: key, order: order, state: state, next: old, prev: 0)
@@ -153,6 +161,44 @@ extension PoolState {
         setHead(order, state, block)
     }
 
+    /// The hot path of lazy coalescing, a push and a pop, straight-line:
+    /// what a free that stays lazy and an allocation that reuses its block
+    /// touch — the block's first 16 bytes, its tag, its order's row, and the
+    /// mask word when the list turns empty or not.
+    @inline(__always)
+    mutating func pushLazy(_ block: UInt, key: UInt64, order: Int, tag: UnsafeMutablePointer<UInt8>) {
+        let row = self.row(order)
+        let next = row.pointee.lazyHead
+        tag.pointee = Tag.make(.lazyFree, order)
+        let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
+        words[0] = UInt64(next)
+        words[1] = UInt64(next) ^ recordKey(key, order: order, state: .lazyFree)
+        row.pointee.lazyHead = block
+        row.pointee.lazyFree &+= 1
+        if next == 0 { lazyMask |= UInt64(1) &<< UInt64(truncatingIfNeeded: order) }
+    }
+
+    /// Pops the head of the lazy list of `order` when its node checks out:
+    /// the block and its key. Block 0 when the list is empty or its head is
+    /// damaged (popFree repairs it).
+    @inline(__always)
+    mutating func popLazy(order: Int) -> (block: UInt, key: UInt64) {
+        let row = self.row(order)
+        let block = row.pointee.lazyHead
+        if block == 0 { return (0, 0) }
+        let key = blockKey(block)
+        let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
+        let next = words[0]
+        guard next ^ words[1] == recordKey(key, order: order, state: .lazyFree), next <= UInt64(UInt.max) else { return (0, 0) }
+        internalCheck(isListed(block, order: order, state: .lazyFree) && isListed(UInt(next), order: order, state: .lazyFree),
+                      "a lazy list's head, and the node its check vouches for, are tagged free in that list")
+        row.pointee.lazyHead = UInt(truncatingIfNeeded: next)
+        row.pointee.lazyFree &-= 1
+        if next == 0 { lazyMask &= ~(UInt64(1) &<< UInt64(truncatingIfNeeded: order)) }
+        internalCheck(row.pointee.lazyFree < UInt64.max / 2, "a free count never goes below zero")
+        return (block, key)
+    }
+
     /// Pops the head of a list: a block address, or 0 when the list is empty.
     /// Damaged nodes met on the way are quarantined (and reported).
     @inline(__always)
@@ -160,16 +206,20 @@ extension PoolState {
         while true {
             let block = head(order, state)
             if block == 0 { return 0 }
+            if state == .lazyFree {
+                if popLazy(order: order).block == block { return block }
+                repairList(order: order, state: state, damaged: block)
+                continue
+            }
             guard let node = readNode(block, order: order, state: state) else {
                 repairList(order: order, state: state, damaged: block)
                 continue
             }
             internalCheck(isListed(block, order: order, state: state), "a list's head is tagged free in that list")
             setHead(order, state, node.next)
-            if state == .lazyFree { orders[at: order].lazyFree &-= 1 } else { orders[at: order].globalFree &-= 1 }
-            internalCheck((state == .lazyFree ? orders[at: order].lazyFree : orders[at: order].globalFree) < UInt64.max / 2,
-                          "a free count never goes below zero")
-            internalCheck((head(order, state) == 0) == ((state == .lazyFree ? lazyMask : globalMask) & (UInt64(1) << UInt64(order)) == 0),
+            orders[at: order].globalFree &-= 1
+            internalCheck(orders[at: order].globalFree < UInt64.max / 2, "a free count never goes below zero")
+            internalCheck((head(order, state) == 0) == (globalMask & (UInt64(1) << UInt64(order)) == 0),
                           "a list's mask bit says whether it is empty")
             return block
         }
