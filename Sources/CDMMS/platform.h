@@ -51,35 +51,39 @@ static inline uint64_t dmms_platform_thread_id(void) { return dmms_platform_tid(
  * spins briefly (allocator critical sections are short), then lets the kernel
  * queue the waiters by priority and lend the owner the highest waiter's
  * priority — what a real-time allocator's lock must do. The word holds the
- * owner's thread id (0 = free). */
+ * owner's thread id (0 = free). Lock returns that id and unlock takes it
+ * back, so a lock and unlock pair reads the thread id once. */
 static inline void dmms_platform_lock_init(void *m) { __atomic_store_n((uint32_t *)m, 0, __ATOMIC_RELAXED); }
-static inline void dmms_platform_lock(void *m) {
+static inline uint32_t dmms_platform_lock(void *m) {
     uint32_t expected = 0;
     uint32_t tid = dmms_platform_tid();
-    if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) return;
+    if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) return tid;
     for (int spin = 0; spin < 200; spin++) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
         expected = 0;
         if (__atomic_load_n((uint32_t *)m, __ATOMIC_RELAXED) == 0 &&
-            __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+            __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return tid;
     }
     while (syscall(SYS_futex, (uint32_t *)m, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0) != 0) {
         /* EINTR/EAGAIN: try again */
     }
+    return tid;
 }
-static inline void dmms_platform_unlock(void *m) {
-    uint32_t expected = dmms_platform_tid();
+/* `tid`: what dmms_platform_lock (or _trylock) returned. */
+static inline void dmms_platform_unlock(void *m, uint32_t tid) {
+    uint32_t expected = tid;
     if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED), 1)) return;
     syscall(SYS_futex, (uint32_t *)m, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
 }
 static inline void dmms_platform_lock_destroy(void *m) { (void)m; }
 /* One attempt, no wait: the malloc replacement moves a thread to another
- * arena rather than queue it behind a busy one. 1 when taken. */
-static inline int dmms_platform_trylock(void *m) {
-    uint32_t expected = 0;
-    return __atomic_compare_exchange_n((uint32_t *)m, &expected, dmms_platform_tid(), 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+ * arena rather than queue it behind a busy one. The thread id when taken
+ * (for dmms_platform_unlock), 0 when not. */
+static inline uint32_t dmms_platform_trylock(void *m) {
+    uint32_t expected = 0, tid = dmms_platform_tid();
+    return __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) ? tid : 0;
 }
 /* The malloc replacement's arena for this thread (NULL: the default pool). */
 static inline void **dmms_platform_arena_slot(void) {
@@ -166,9 +170,9 @@ static inline const char *dmms_platform_env(const char *name) {
 static inline void *dmms_platform_map(size_t size) { (void)size; return NULL; }
 static inline void dmms_platform_unmap(void *p, size_t size) { (void)p; (void)size; }
 static inline void dmms_platform_lock_init(void *m) { (void)m; }
-static inline void dmms_platform_lock(void *m) { (void)m; }
-static inline void dmms_platform_unlock(void *m) { (void)m; }
-static inline int dmms_platform_trylock(void *m) { (void)m; return 1; }
+static inline uint32_t dmms_platform_lock(void *m) { (void)m; return 1; }
+static inline void dmms_platform_unlock(void *m, uint32_t tid) { (void)m; (void)tid; }
+static inline uint32_t dmms_platform_trylock(void *m) { (void)m; return 1; }
 static inline void dmms_platform_lock_destroy(void *m) { (void)m; }
 static inline void dmms_platform_global_lock(void) {}
 static inline void dmms_platform_global_unlock(void) {}

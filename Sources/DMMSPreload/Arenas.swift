@@ -12,18 +12,19 @@ import CDMMS
 
 enum Arenas {
     /// The pool for the calling thread's allocation, its lock held (when it
-    /// has one): release it with `lockHeld`. nil when the OS refuses memory.
+    /// has one) with this token: release it with `lockHeld`. nil when the OS
+    /// refuses memory.
     @inline(__always)
-    static func lockForThread() -> Pool? {
+    static func lockForThread() -> (pool: Pool, token: Platform.LockToken)? {
         guard let home = Registry.defaultPool() else { return nil }
         guard home == builtinDefaultPool, home.pointee.threadSafe else {
             // A pool the program installed as default (or one without a
             // lock): it is the program's choice, so no arenas.
-            if home.pointee.threadSafe { Platform.lock(UnsafeMutableRawPointer(home)) }
-            return home
+            return (home, home.pointee.threadSafe ? Platform.lock(UnsafeMutableRawPointer(home)) : Platform.noLock)
         }
         let mine = threadArena ?? home
-        if Platform.tryLock(UnsafeMutableRawPointer(mine)) { return mine }
+        let token = Platform.tryLock(UnsafeMutableRawPointer(mine))
+        if token != Platform.noLock { return (mine, token) }
         return move(from: mine, home: home)
     }
 
@@ -36,18 +37,20 @@ enum Arenas {
 
     /// The thread's arena is busy: the first free arena, else a new one,
     /// else (all taken, none to add) wait for its own.
-    private static func move(from mine: Pool, home: Pool) -> Pool {
-        if let idle = Registry.firstArena(from: home, where: { $0 != mine && Platform.tryLock(UnsafeMutableRawPointer($0)) }) {
+    private static func move(from mine: Pool, home: Pool) -> (pool: Pool, token: Platform.LockToken) {
+        var token = Platform.noLock
+        if let idle = Registry.firstArena(from: home, where: { arena in
+            if arena != mine { token = Platform.tryLock(UnsafeMutableRawPointer(arena)) }
+            return token != Platform.noLock
+        }) {
             threadArena = idle
-            return idle
+            return (idle, token)
         }
         if let fresh = Registry.addArena() {
-            Platform.lock(UnsafeMutableRawPointer(fresh))
             threadArena = fresh
-            return fresh
+            return (fresh, Platform.lock(UnsafeMutableRawPointer(fresh)))
         }
-        Platform.lock(UnsafeMutableRawPointer(mine))
-        return mine
+        return (mine, Platform.lock(UnsafeMutableRawPointer(mine)))
     }
 
     /// The pool holding `address`: the thread's own arena first — a thread

@@ -15,11 +15,11 @@ private func site(_ caller: UnsafeRawPointer?) -> CallSite { CallSite(file: UInt
 
 @inline(__always)
 private func allocate(_ size: UInt, alignment: UInt, caller: UnsafeRawPointer?) -> UnsafeMutableRawPointer? {
-    guard let pool = Arenas.lockForThread() else {
+    guard let (pool, token) = Arenas.lockForThread() else {
         Platform.setErrno(noMemory: true)
         return nil
     }
-    let address = pool.lockHeld { $0.allocate(size: size, alignment: alignment, site: site(caller)) }
+    let address = pool.lockHeld(token) { $0.allocate(size: size, alignment: alignment, site: site(caller)) }
     if address == 0 { Platform.setErrno(noMemory: true) }
     return UnsafeMutableRawPointer(bitPattern: address)
 }

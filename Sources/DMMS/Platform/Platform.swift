@@ -27,25 +27,40 @@ enum Platform {
         if let hook = lockInitHook { hook(storage) } else { dmms_platform_lock_init(storage) }
     }
 
-    @inline(__always)
-    static func lock(_ storage: UnsafeMutableRawPointer) {
-        if let hook = lockHook { hook(storage) } else { dmms_platform_lock(storage) }
-    }
+    /// What unlocking needs from locking: the port's hooks took the lock
+    /// (`hooksToken`), or the futex word holds this value (the thread id).
+    /// Never 0: a caller that took no lock keeps 0 (`noLock`).
+    typealias LockToken = UInt32
+    static let hooksToken: LockToken = .max
+    static let noLock: LockToken = 0
 
     @inline(__always)
-    static func unlock(_ storage: UnsafeMutableRawPointer) {
-        if let hook = unlockHook { hook(storage) } else { dmms_platform_unlock(storage) }
-    }
-
-    /// One attempt to take a lock; true when taken. A port's hooks have no
-    /// try: the lock is simply taken.
-    @inline(__always)
-    static func tryLock(_ storage: UnsafeMutableRawPointer) -> Bool {
+    static func lock(_ storage: UnsafeMutableRawPointer) -> LockToken {
         if let hook = lockHook {
             hook(storage)
-            return true
+            return hooksToken
         }
-        return dmms_platform_trylock(storage) != 0
+        return dmms_platform_lock(storage)
+    }
+
+    @inline(__always)
+    static func unlock(_ storage: UnsafeMutableRawPointer, _ token: LockToken) {
+        if token == hooksToken {
+            if let hook = unlockHook { hook(storage) }
+        } else {
+            dmms_platform_unlock(storage, token)
+        }
+    }
+
+    /// One attempt to take a lock: its token, or noLock when it is busy. A
+    /// port's hooks have no try: the lock is simply taken.
+    @inline(__always)
+    static func tryLock(_ storage: UnsafeMutableRawPointer) -> LockToken {
+        if let hook = lockHook {
+            hook(storage)
+            return hooksToken
+        }
+        return dmms_platform_trylock(storage)
     }
 
     /// A walk of the registry without its lock, and the wait of a destroy for

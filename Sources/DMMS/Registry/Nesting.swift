@@ -107,9 +107,8 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// Runs `body` under the pool lock and delivers nothing: for callers that
     /// hold the registry lock, where no error handler may run.
     func lockedQuietly<Result>(_ body: (inout PoolState) -> Result) -> Result {
-        let threadSafe = pointee.threadSafe
-        if threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
-        defer { if threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) } }
+        let token = pointee.threadSafe ? Platform.lock(UnsafeMutableRawPointer(self)) : Platform.noLock
+        defer { unlock(token) }
         return body(&pointee)
     }
 

@@ -249,22 +249,27 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// any errors it recorded, lock released.
     @inline(__always)
     func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
-        if pointee.threadSafe { Platform.lock(UnsafeMutableRawPointer(self)) }
-        return lockHeld(body)
+        lockHeld(pointee.threadSafe ? Platform.lock(UnsafeMutableRawPointer(self)) : Platform.noLock, body)
     }
 
-    /// Runs `body` with the pool lock (if any) already held by the caller,
-    /// releases it, then delivers the errors `body` recorded.
+    /// Runs `body` with the pool lock (if any) already held by the caller
+    /// (`token`: what taking it returned), releases it, then delivers the
+    /// errors `body` recorded.
     @inline(__always)
-    func lockHeld<Result>(_ body: (inout PoolState) -> Result) -> Result {
+    func lockHeld<Result>(_ token: Platform.LockToken, _ body: (inout PoolState) -> Result) -> Result {
         let before = pointee.errorCount
         let result = body(&pointee)
         if pointee.errorCount == before {
-            if pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
+            unlock(token)
         } else {
-            unlockAndDeliverErrors(since: before)
+            unlockAndDeliverErrors(since: before, token: token)
         }
         return result
+    }
+
+    @inline(__always)
+    func unlock(_ token: Platform.LockToken) {
+        if token != Platform.noLock { Platform.unlock(UnsafeMutableRawPointer(self), token) }
     }
 
     /// Copies the errors this call recorded (from ring index `first` on) while
@@ -272,7 +277,7 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// this thread, oldest first. Another thread's errors cannot overwrite
     /// them in the ring meanwhile: they are on this call's stack.
     @inline(never)
-    func unlockAndDeliverErrors(since first: UInt64) {
+    func unlockAndDeliverErrors(since first: UInt64, token: Platform.LockToken) {
         let ring = UInt64(PoolState.errorRingSize)
         let recorded = pointee.errorCount &- first
         let count = Int(min(recorded, UInt64(PoolState.errorsPerCall)))
@@ -284,7 +289,7 @@ extension UnsafeMutablePointer where Pointee == PoolState {
         }
         pointee.counters.undeliveredErrors &+= recorded &- UInt64(count)
         let abort = pointee.abortsOnError
-        if pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(self)) }
+        unlock(token)
         i = 0
         while i < count {
             ErrorReport.deliver(mine[i], poolName: nameCString, abort: abort)
@@ -293,13 +298,18 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     }
 }
 
+/// The token of the pool locks forkPrepare takes (one thread takes them all).
+nonisolated(unsafe) private var forkLockToken = Platform.noLock
+
 private func forkPrepare() {
     Platform.globalLock()
-    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.lock(UnsafeMutableRawPointer(pool)) } }
+    Registry.forEachPool { pool in
+        if pool.pointee.threadSafe { forkLockToken = Platform.lock(UnsafeMutableRawPointer(pool)) }
+    }
 }
 
 private func forkParent() {
-    Registry.forEachPool { pool in if pool.pointee.threadSafe { Platform.unlock(UnsafeMutableRawPointer(pool)) } }
+    Registry.forEachPool { pool in pool.unlock(pool.pointee.threadSafe ? forkLockToken : Platform.noLock) }
     Platform.globalUnlock()
 }
 

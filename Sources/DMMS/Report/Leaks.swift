@@ -9,8 +9,8 @@ import CDMMS
 enum Leaks {
     static func report(_ pool: Pool, since: UInt64, out: dmms_output_fn?, arg: UnsafeMutableRawPointer?) -> UInt64 {
         guard pool.pointee.tracksOwners, pool.pointee.owners != nil else { return 0 }
-        if pool.pointee.threadSafe { Platform.lock(pool.reportLock) }
-        defer { if pool.pointee.threadSafe { Platform.unlock(pool.reportLock) } }
+        let token = pool.pointee.threadSafe ? Platform.lock(pool.reportLock) : Platform.noLock
+        defer { if token != Platform.noLock { Platform.unlock(pool.reportLock, token) } }
 
         var buffers: UInt64 = 0
         var bytes: UInt64 = 0
