@@ -30,19 +30,18 @@ extension PoolState {
     @inline(__always)
     func guardPattern(_ key: UInt64) -> UInt64 { key | 0x0101_0101_0101_0101 }
 
-    /// Where the tail pattern goes in a block of `order` holding `requested`
-    /// bytes, or nil when guard and record leave no 8 bytes for it.
+    /// Where the tail pattern goes in a block of `blockBytes` holding
+    /// `requested` bytes, or nil when guard and record leave no 8 bytes for it.
     @inline(__always)
-    mutating func tailAddress(block: UInt, requested: UInt, order: Int) -> UnsafeMutableRawPointer? {
-        let size = blockSize(order)
-        guard requested &+ extraBytes &+ 8 <= size else { return nil }
-        return UnsafeMutableRawPointer(bitPattern: block &+ size &- 8)
+    mutating func tailAddress(block: UInt, requested: UInt, blockBytes: UInt) -> UnsafeMutableRawPointer? {
+        guard requested &+ extraBytes &+ 8 <= blockBytes else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: block &+ blockBytes &- 8)
     }
 
     @inline(__always)
-    mutating func writeGuard(block: UInt, key: UInt64, requested: UInt, order: Int) {
+    mutating func writeGuard(block: UInt, key: UInt64, requested: UInt, blockBytes: UInt) {
         let pattern = guardPattern(key)
-        if let tail = tailAddress(block: block, requested: requested, order: order) {
+        if let tail = tailAddress(block: block, requested: requested, blockBytes: blockBytes) {
             tail.storeBytes(of: pattern.littleEndian, as: UInt64.self)
         }
         let p = UnsafeMutableRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
@@ -65,8 +64,8 @@ extension PoolState {
     /// Offset from the buffer start of the first damaged byte of its block's
     /// tail, or nil (intact, or no tail).
     @inline(__always)
-    mutating func damagedTail(block: UInt, key: UInt64, requested: UInt, order: Int) -> UInt? {
-        guard let tail = tailAddress(block: block, requested: requested, order: order) else { return nil }
+    mutating func damagedTail(block: UInt, key: UInt64, requested: UInt, blockBytes: UInt) -> UInt? {
+        guard let tail = tailAddress(block: block, requested: requested, blockBytes: blockBytes) else { return nil }
         let pattern = guardPattern(key)
         let word = UInt64(littleEndian: tail.load(as: UInt64.self))
         if word == pattern { return nil }

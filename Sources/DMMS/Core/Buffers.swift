@@ -55,9 +55,10 @@ extension PoolState {
         }
         let (block, key) = takeBlock(order: order)
         if block == 0 { return fail(size: size, order: order) }
-        markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: blockSize(order) &- size)
-        countAllocation(order: order, requested: size)
-        if diagnostics { dress(block, key: key, order: order, requested: size, site: site) }
+        let bytes = blockSize(order)
+        markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: bytes &- size)
+        countAllocation(order: order, bytes: bytes, requested: size)
+        if diagnostics { dress(block, key: key, order: order, bytes: bytes, requested: size, site: site) }
         return block
     }
 
@@ -71,12 +72,12 @@ extension PoolState {
     }
 
     @inline(__always)
-    private mutating func countAllocation(order: Int, requested: UInt) {
+    private mutating func countAllocation(order: Int, bytes: UInt, requested: UInt) {
         let row = self.row(order)
         row.pointee.inUse &+= 1
         row.pointee.allocs &+= 1
         if row.pointee.inUse > row.pointee.highWater { row.pointee.highWater = row.pointee.inUse }
-        counters.bytesAlloc &+= UInt64(blockSize(order))
+        counters.bytesAlloc &+= UInt64(bytes)
         if counters.bytesAlloc > counters.maxBytesAlloc { counters.maxBytesAlloc = counters.bytesAlloc }
         counters.bytesRequested &+= UInt64(requested)
         sequence &+= 1
@@ -89,14 +90,15 @@ extension PoolState {
         counters.bytesRequested &-= UInt64(requested)
     }
 
-    /// Writes the guard and the owner record of a buffer just allocated.
+    /// Diagnostics' one call at allocation: writes the guard (and the tail)
+    /// and the owner record of a buffer just allocated (`bytes`: its block's).
     @inline(__always)
-    private mutating func dress(_ block: UInt, key: UInt64, order: Int, requested: UInt, site: CallSite) {
-        if guarded { writeGuard(block: block, key: key, requested: requested, order: order) }
+    private mutating func dress(_ block: UInt, key: UInt64, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
+        if guarded { writeGuard(block: block, key: key, requested: requested, blockBytes: bytes) }
         if tracksOwners {
             let owner = addOwnedBuffer(task: Platform.taskId(), site: site)
             writeOwnerRecord(OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: sequence), owner: owner),
-                             block: block, key: key, order: order, slack: blockSize(order) &- requested)
+                             block: block, key: key, order: order, slack: bytes &- requested)
         }
     }
 
@@ -211,7 +213,7 @@ extension PoolState {
             return BufferDamage(status: DMMSStatus.overrun, offset: offset)
         }
         if !recordOK { return BufferDamage(status: DMMSStatus.corrupt, offset: 0) }
-        if guarded, let offset = damagedTail(block: block.address, key: key, requested: requested, order: block.order) {
+        if guarded, let offset = damagedTail(block: block.address, key: key, requested: requested, blockBytes: blockSize(block.order)) {
             return BufferDamage(status: DMMSStatus.overrun, offset: offset, inTail: true)
         }
         return nil
@@ -272,7 +274,8 @@ extension PoolState {
             } else if damagedGuard(block: block.address, key: buffer.key, requested: buffer.requested) != nil {
                 return nil
             }
-            if damagedTail(block: block.address, key: buffer.key, requested: buffer.requested, order: block.order) != nil { return nil }
+            if damagedTail(block: block.address, key: buffer.key, requested: buffer.requested,
+                           blockBytes: buffer.requested &+ buffer.slack) != nil { return nil }
         }
         return owner
     }
@@ -320,9 +323,10 @@ extension PoolState {
         countRelease(order: block.order, requested: buffer.requested)
         if newOrder < block.order { shrinkInPlace(block, to: newOrder) }
         if newOrder != block.order { restoreSlack(order: block.order) }
-        markAllocated(address, order: newOrder, slack: blockSize(newOrder) &- size, in: block.region)
-        countAllocation(order: newOrder, requested: size)
-        dress(address, key: buffer.key, order: newOrder, requested: size, site: site)
+        let bytes = blockSize(newOrder)
+        markAllocated(address, order: newOrder, slack: bytes &- size, in: block.region)
+        countAllocation(order: newOrder, bytes: bytes, requested: size)
+        dress(address, key: buffer.key, order: newOrder, bytes: bytes, requested: size, site: site)
         return address
     }
 
