@@ -20,10 +20,10 @@ enum Arenas {
         guard home == builtinDefaultPool, home.pointee.threadSafe else {
             // A pool the program installed as default (or one without a
             // lock): it is the program's choice, so no arenas.
-            return (home, home.pointee.threadSafe ? Platform.lock(UnsafeMutableRawPointer(home)) : Platform.noLock)
+            return (home, home.pointee.threadSafe ? Platform.lock(home.poolLock) : Platform.noLock)
         }
         let mine = threadArena ?? home
-        let token = Platform.tryLock(UnsafeMutableRawPointer(mine))
+        let token = Platform.tryLock(mine.poolLock)
         if token != Platform.noLock { return (mine, token) }
         return move(from: mine, home: home)
     }
@@ -40,7 +40,7 @@ enum Arenas {
     private static func move(from mine: Pool, home: Pool) -> (pool: Pool, token: Platform.LockToken) {
         var token = Platform.noLock
         if let idle = Registry.firstArena(from: home, where: { arena in
-            if arena != mine { token = Platform.tryLock(UnsafeMutableRawPointer(arena)) }
+            if arena != mine { token = Platform.tryLock(arena.poolLock) }
             return token != Platform.noLock
         }) {
             threadArena = idle
@@ -48,9 +48,9 @@ enum Arenas {
         }
         if let fresh = Registry.addArena() {
             threadArena = fresh
-            return (fresh, Platform.lock(UnsafeMutableRawPointer(fresh)))
+            return (fresh, Platform.lock(fresh.poolLock))
         }
-        return (mine, Platform.lock(UnsafeMutableRawPointer(mine)))
+        return (mine, Platform.lock(mine.poolLock))
     }
 
     /// The pool holding `address`: the thread's own arena first — a thread

@@ -1,5 +1,6 @@
 // Guard.swift — the bytes right after a buffer's requested end (DMMS_F_GUARD),
-// the tail of its block, and the fill of freed blocks (DMMS_F_FILL_FREE).
+// and the tail of its block. (The fill of free blocks is the free lists':
+// Core/FreeList.swift.)
 //
 //   [ user data ... requested ][ guard ][ owner record ][ slack ... ][ tail ]
 //                                                                     ^ block end - 8
@@ -20,9 +21,6 @@
 // byte written one past the end is missed in 1 buffer in 128, whatever its
 // value — not always for a few values, as a pattern whose first byte varied
 // only with the address's few low set bits would do.
-
-/// Fill byte of freed blocks: not a valid pointer, not zero, easy to spot.
-let freeFillByte: UInt8 = 0xDD
 
 extension PoolState {
     /// The guard (and tail) pattern of a buffer whose block has `key`
@@ -93,26 +91,6 @@ extension PoolState {
             if p.load(fromByteOffset: i, as: UInt8.self) != UInt8(truncatingIfNeeded: pattern &>> UInt64((i & 7) &* 8)) {
                 return requested &+ UInt(i)
             }
-            i &+= 1
-        }
-        return nil
-    }
-
-    // MARK: free fill (DMMS_F_FILL_FREE): every byte of a free block after its links
-
-    @inline(__always)
-    mutating func fillFree(_ block: UInt, order: Int) {
-        let start = UnsafeMutableRawPointer(bitPattern: block &+ UInt(FreeNode.size)).unsafelyUnwrapped
-        start.initializeMemory(as: UInt8.self, repeating: freeFillByte, count: Int(blockSize(order)) &- FreeNode.size)
-    }
-
-    /// Offset from the block start of the first byte that is not the fill, or nil.
-    mutating func damagedFill(_ block: UInt, order: Int) -> UInt? {
-        let p = UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped
-        var i = FreeNode.size
-        let end = Int(blockSize(order))
-        while i < end {
-            if p.load(fromByteOffset: i, as: UInt8.self) != freeFillByte { return UInt(i) }
             i &+= 1
         }
         return nil

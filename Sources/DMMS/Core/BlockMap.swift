@@ -35,7 +35,6 @@ enum Tag {
     static func make(_ state: BlockState, _ order: Int) -> UInt8 {
         UInt8(truncatingIfNeeded: 1 &+ order &<< 2 &+ Int(state.rawValue))
     }
-    @inline(__always) static func isSingleGranule(_ tag: UInt8) -> Bool { tag >= singleGranuleBase }
     /// True for the tag of a live buffer's block.
     @inline(__always)
     static func isAllocated(_ tag: UInt8) -> Bool { tag >= singleGranuleBase || (tag != interior && (tag &- 1) & 3 == 0) }
@@ -220,8 +219,53 @@ extension PoolState {
         default: spare.storeBytes(of: 0, as: UInt64.self)
         }
     }
+}
 
-    /// The next block after the one at `address` of `order`, or the region end.
-    @inline(__always)
-    mutating func blockEnd(_ address: UInt, order: Int) -> UInt { address &+ blockSize(order) }
+// MARK: walking the map
+
+/// A position in the pool's blocks, in address order: the next address to
+/// look at (0: the lowest region's start).
+struct BlockCursor {
+    var address: UInt = 0
+}
+
+/// Sets of block states, for walks: a bit per BlockState.
+enum BlockStates {
+    static let allocated: UInt8 = 1 << BlockState.allocated.rawValue
+    static let free: UInt8 = 1 << BlockState.globalFree.rawValue | 1 << BlockState.lazyFree.rawValue
+    static let all: UInt8 = 0x0F
+}
+
+extension PoolState {
+    /// The next block at or after the cursor whose state is in `states`
+    /// (a bit per BlockState); moves the cursor past it. nil at the end.
+    mutating func nextBlock(_ cursor: inout BlockCursor, states: UInt8) -> Block? {
+        while true {
+            // The region holding the cursor, or the lowest one above it: the
+            // table is append-only (readers scan it without the lock), so
+            // address order is found here, not kept there.
+            var next = -1
+            var r = 0
+            while r < regionCount {
+                let region = regions[at: r]
+                if region.end > cursor.address && (next < 0 || region.start < regions[at: next].start) { next = r }
+                r &+= 1
+            }
+            if next < 0 { return nil }
+            let region = regions[at: next]
+            var address = max(cursor.address, region.start)
+            while address < region.end {
+                let t = tag(at: address, in: next)
+                if !isStart(t, at: address) { address &+= granule; continue }
+                let block = Block(address: address, order: Tag.order(t), state: Tag.state(t), region: next)
+                address &+= blockSize(block.order)
+                if states & (1 &<< block.state.rawValue) != 0 {
+                    cursor.address = address
+                    return block
+                }
+            }
+            cursor.address = region.end
+        }
+    }
+
 }

@@ -225,10 +225,4 @@ extension PoolState {
             address &+= blockSize(k)
         }
     }
-
-    @inline(__always)
-    mutating func fillNode(_ block: UInt) {
-        UnsafeMutableRawPointer(bitPattern: block).unsafelyUnwrapped
-            .initializeMemory(as: UInt8.self, repeating: freeFillByte, count: FreeNode.size)
-    }
 }

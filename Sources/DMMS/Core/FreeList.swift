@@ -316,3 +316,36 @@ extension PoolState {
         return FreeNode(next: decodeLink(words[0] >> 20), prev: decodeLink(words[1] >> 20))
     }
 }
+
+/// Fill byte of freed blocks (DMMS_F_FILL_FREE): not a valid pointer, not
+/// zero, easy to spot.
+let freeFillByte: UInt8 = 0xDD
+
+extension PoolState {
+    // MARK: free fill (DMMS_F_FILL_FREE): every byte of a free block after its links
+
+    @inline(__always)
+    mutating func fillFree(_ block: UInt, order: Int) {
+        let start = UnsafeMutableRawPointer(bitPattern: block &+ UInt(FreeNode.size)).unsafelyUnwrapped
+        start.initializeMemory(as: UInt8.self, repeating: freeFillByte, count: Int(blockSize(order)) &- FreeNode.size)
+    }
+
+    /// Offset from the block start of the first byte that is not the fill, or nil.
+    mutating func damagedFill(_ block: UInt, order: Int) -> UInt? {
+        let p = UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped
+        var i = FreeNode.size
+        let end = Int(blockSize(order))
+        while i < end {
+            if p.load(fromByteOffset: i, as: UInt8.self) != freeFillByte { return UInt(i) }
+            i &+= 1
+        }
+        return nil
+    }
+
+    /// Fills a free block's links (a block absorbed into a larger one).
+    @inline(__always)
+    mutating func fillNode(_ block: UInt) {
+        UnsafeMutableRawPointer(bitPattern: block).unsafelyUnwrapped
+            .initializeMemory(as: UInt8.self, repeating: freeFillByte, count: FreeNode.size)
+    }
+}

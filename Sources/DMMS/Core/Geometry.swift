@@ -10,10 +10,14 @@
 //                address ^ blockSize (blocks are aligned to their size)
 //   slack        block size - requested size of an allocated buffer
 
-/// The most orders a pool uses; the block map's tag byte holds 40 (see BlockMap).
-let maxOrders = 40
-/// Regions a pool can hold: its first memory and what dmms_pool_add_memory adds.
-let maxRegions = 16
+/// One value per order: the block map's tag byte holds 40 orders (see BlockMap).
+typealias PerOrder<Element> = InlineArray<40, Element>
+/// The most orders a pool uses.
+let maxOrders = PerOrder<UInt8>.count
+/// One value per region: a pool's first memory and what dmms_pool_add_memory adds.
+typealias PerRegion<Element> = InlineArray<16, Element>
+/// Regions a pool can hold.
+let maxRegions = PerRegion<UInt8>.count
 /// The largest map granule: it keeps the block map at one byte per 64 pool bytes at most.
 let maxGranuleShift = 6
 

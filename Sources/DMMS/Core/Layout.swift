@@ -11,6 +11,9 @@ struct PoolConfig {
     var coalesce: UInt32
     var name: UnsafePointer<CChar>?
 
+    /// config.min_block: a power of two in this range.
+    static let minBlockRange: ClosedRange<UInt> = 16...4096
+
     static let knownFlags = UInt32(DMMS_F_THREAD_SAFE | DMMS_F_GUARD | DMMS_F_TRACK_OWNER | DMMS_F_FILL_FREE | DMMS_F_ABORT_ON_ERROR)
 
     static let defaults = PoolConfig(
@@ -28,7 +31,7 @@ struct PoolConfig {
     static func problem(in config: dmms_config_t) -> StaticString? {
         let minBlock = UInt(config.min_block)
         if config.flags & ~knownFlags != 0 { return "config.flags has unknown bits" }
-        if !isPowerOfTwo(minBlock) || minBlock < 16 || minBlock > 4096 {
+        if !isPowerOfTwo(minBlock) || !minBlockRange.contains(minBlock) {
             return "config.min_block must be a power of two from 16 to 4096"
         }
         if config.guard_bytes > 64 { return "config.guard_bytes must be 0 to 64" }
@@ -111,7 +114,7 @@ extension PoolState {
         pool.pointee.addRegion(Region(start: start, end: start &+ data,
                                       map: UnsafeMutablePointer<UInt8>(bitPattern: mapAddress),
                                       memory: memory, memorySize: size, mapped: mapped))
-        Platform.lockInit(UnsafeMutableRawPointer(pool))
+        Platform.lockInit(pool.poolLock)
         Platform.lockInit(pool.reportLock)
         return pool
     }
@@ -223,7 +226,7 @@ extension PoolState {
         let preferred = min(floorPowerOfTwo(largest) &<< 1, UInt(1) << 30)
         let config = self.config
         guard let (memory, size) = firstGranted(from: preferred, downTo: blockSize(order), { data in
-            let size = alignUp(data &+ config.metadataBytes(forData: data, firstRegion: false), 4096)
+            let size = alignUp(data &+ config.metadataBytes(forData: data, firstRegion: false), Platform.pageBytes)
             return Platform.mapAligned(size, alignment: data).map { ($0, size) }
         }) else { return false }
         if addMemory(memory, size: size, mapped: true) == DMMSStatus.ok { return true }
@@ -235,17 +238,18 @@ extension PoolState {
     /// header lives in one of them: that one goes last.
     mutating func unmapRegions() {
         magic = 0
-        Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base).unsafelyUnwrapped)
-        Platform.lockDestroy(UnsafeMutableRawPointer(bitPattern: base &+ UInt(PoolState.reportLockOffset)).unsafelyUnwrapped)
+        let pool = Pool(bitPattern: base).unsafelyUnwrapped
+        Platform.lockDestroy(pool.poolLock)
+        Platform.lockDestroy(pool.reportLock)
         var home = Region()
         var r = 0
         while r < regionCount {
             let region = regions[at: r]
             if base &- region.memory < region.memorySize { home = region }
-            else if region.mapped { Platform.unmap(region.memory, alignUp(region.memorySize, 4096)) }
+            else if region.mapped { Platform.unmap(region.memory, alignUp(region.memorySize, Platform.pageBytes)) }
             r &+= 1
         }
-        if home.mapped { Platform.unmap(home.memory, alignUp(home.memorySize, 4096)) }
+        if home.mapped { Platform.unmap(home.memory, alignUp(home.memorySize, Platform.pageBytes)) }
     }
 
 }

@@ -94,16 +94,13 @@ struct Region {
 struct PoolState {
     static let liveMagic: UInt64 = 0x444d_4d53_504f_4f4c  // "DMMSPOOL"
 
-    /// Platform lock storage (pthread_mutex_t or the port's lock). First, so
-    /// the lock's address is the header's address.
+    /// The pool lock's storage (the platform's futex word, or the port's
+    /// lock: 64 bytes); Pool.poolLock is its address.
     var lock = InlineArray<8, UInt64>(repeating: 0)
     /// Serialises report functions that use the owner table's scratch fields.
     var reportLock = InlineArray<8, UInt64>(repeating: 0)
-    static let reportLockOffset = 64
-    /// Shown in reports; NUL-terminated. At a fixed offset (nameOffset) so
-    /// error reports can point at it.
+    /// Shown in reports; NUL-terminated (Pool.nameCString).
     var name = InlineArray<32, UInt8>(repeating: 0)
-    static let nameOffset = 128
 
     var magic: UInt64 = 0
     /// Key of every checksum and guard pattern: a record copied from another
@@ -133,13 +130,13 @@ struct PoolState {
     var globalMask: UInt64 = 0
     var lazyMask: UInt64 = 0
 
-    var orders = InlineArray<40, OrderRow>(repeating: OrderRow())
+    var orders = PerOrder<OrderRow>(repeating: OrderRow())
     var counters = PoolCounters()
     /// Sequence number of the latest allocation.
     var sequence: UInt64 = 0
 
     var regionCount: Int = 0
-    var regions = InlineArray<16, Region>(repeating: Region())
+    var regions = PerRegion<Region>(repeating: Region())
 
     /// The last owner looked up: a loop allocating from one task and site
     /// skips the table.
@@ -155,7 +152,7 @@ struct PoolState {
     var ownerCount: Int = 0
 
     /// The most recent errors, for the JSON report.
-    var recentErrors = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
+    var recentErrors = ErrorRing(repeating: ErrorRecord())
     /// Errors ever recorded: the ring's next index.
     var errorCount: UInt64 = 0
 
@@ -183,4 +180,19 @@ struct PoolState {
     @inline(__always) var fillsFree: Bool { flags & UInt32(DMMS_F_FILL_FREE) != 0 }
     @inline(__always) var granule: UInt { UInt(1) &<< UInt(bitPattern: granuleShift) }
 
+}
+
+extension UnsafeMutablePointer where Pointee == PoolState {
+    /// The address of the pool lock's storage, and of the report lock's:
+    /// what the platform's (or the port's) lock functions take.
+    @inline(__always) var poolLock: UnsafeMutableRawPointer { field(MemoryLayout<PoolState>.offset(of: \.lock)!) }
+    @inline(__always) var reportLock: UnsafeMutableRawPointer { field(MemoryLayout<PoolState>.offset(of: \.reportLock)!) }
+
+    /// The pool's name as a C string (it lives in the header).
+    var nameCString: UnsafePointer<CChar> {
+        UnsafePointer(field(MemoryLayout<PoolState>.offset(of: \.name)!).assumingMemoryBound(to: CChar.self))
+    }
+
+    @inline(__always)
+    private func field(_ offset: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(self) + offset }
 }

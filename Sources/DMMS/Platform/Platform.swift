@@ -13,8 +13,6 @@ nonisolated(unsafe) var unlockHook: dmms_lock_fn? = nil
 nonisolated(unsafe) var lockDestroyHook: dmms_lock_fn? = nil
 
 enum Platform {
-    static let hosted = DMMS_PLATFORM_HOSTED != 0
-
     /// The calling task: the hook's answer, or the OS thread id (cached per thread).
     @inline(__always)
     static func taskId() -> UInt64 {
@@ -102,13 +100,16 @@ enum Platform {
         }
     }
 
+    /// The unit of memory from the OS: what map and unmap round sizes to.
+    static let pageBytes: UInt = 4096
+
     /// `size` bytes (rounded up to pages) aligned to `alignment` (a power of
     /// two, any size): a mapping `alignment - page` bytes longer, which holds
     /// an aligned start wherever the OS puts it, trimmed at both ends. Only
     /// address space is reserved for the trimmed parts, and only for the
     /// length of this call. Returns the start, or nil when the OS refuses.
     static func mapAligned(_ size: UInt, alignment: UInt) -> UInt? {
-        let page: UInt = 4096
+        let page = pageBytes
         let align = max(alignment, page)
         let length = alignUp(size, page)
         let reserved = length &+ (align &- page)

@@ -104,14 +104,6 @@ extension PoolState {
 }
 
 extension UnsafeMutablePointer where Pointee == PoolState {
-    /// Runs `body` under the pool lock and delivers nothing: for callers that
-    /// hold the registry lock, where no error handler may run.
-    func lockedQuietly<Result>(_ body: (inout PoolState) -> Result) -> Result {
-        let token = pointee.threadSafe ? Platform.lock(UnsafeMutableRawPointer(self)) : Platform.noLock
-        defer { unlock(token) }
-        return body(&pointee)
-    }
-
     /// Frees the buffer at `address` (dmms_free, dmms_pool_free, free()):
     /// refused while it holds a live pool.
     @inline(__always)

@@ -1,4 +1,4 @@
-// Registry.swift — every live pool, the default pool, and the pool lock.
+// Registry.swift — every live pool, and the default pool.
 //
 // The registry is a list threaded through the pool headers (no heap): it
 // lets dmms_free find the pool of any address and lets every entry point
@@ -145,8 +145,8 @@ enum Registry {
         guard total > data, let mapped = Platform.mapAligned(total, alignment: floorPowerOfTwo(data)) else {
             return nil
         }
-        let pool = PoolState.create(memory: mapped, size: alignUp(total, 4096), config: config, mapped: true, dataLimit: data)
-        if pool == nil { Platform.unmap(mapped, alignUp(total, 4096)) }
+        let pool = PoolState.create(memory: mapped, size: alignUp(total, Platform.pageBytes), config: config, mapped: true, dataLimit: data)
+        if pool == nil { Platform.unmap(mapped, alignUp(total, Platform.pageBytes)) }
         return pool
     }
 
@@ -244,59 +244,6 @@ extension PoolState {
     }
 }
 
-extension UnsafeMutablePointer where Pointee == PoolState {
-    /// Runs `body` under the pool lock (when the pool has one), then delivers
-    /// any errors it recorded, lock released.
-    @inline(__always)
-    func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
-        lockHeld(pointee.threadSafe ? Platform.lock(UnsafeMutableRawPointer(self)) : Platform.noLock, body)
-    }
-
-    /// Runs `body` with the pool lock (if any) already held by the caller
-    /// (`token`: what taking it returned), releases it, then delivers the
-    /// errors `body` recorded.
-    @inline(__always)
-    func lockHeld<Result>(_ token: Platform.LockToken, _ body: (inout PoolState) -> Result) -> Result {
-        let before = pointee.errorCount
-        let result = body(&pointee)
-        if pointee.errorCount == before {
-            unlock(token)
-        } else {
-            unlockAndDeliverErrors(since: before, token: token)
-        }
-        return result
-    }
-
-    @inline(__always)
-    func unlock(_ token: Platform.LockToken) {
-        if token != Platform.noLock { Platform.unlock(UnsafeMutableRawPointer(self), token) }
-    }
-
-    /// Copies the errors this call recorded (from ring index `first` on) while
-    /// the lock is still held, releases it, and hands them to the handler on
-    /// this thread, oldest first. Another thread's errors cannot overwrite
-    /// them in the ring meanwhile: they are on this call's stack.
-    @inline(never)
-    func unlockAndDeliverErrors(since first: UInt64, token: Platform.LockToken) {
-        let ring = UInt64(PoolState.errorRingSize)
-        let recorded = pointee.errorCount &- first
-        let count = Int(min(recorded, UInt64(PoolState.errorsPerCall)))
-        var mine = InlineArray<4, ErrorRecord>(repeating: ErrorRecord())
-        var i = 0
-        while i < count {
-            mine[i] = pointee.recentErrors[at: Int((first &+ UInt64(i)) % ring)]
-            i &+= 1
-        }
-        pointee.counters.undeliveredErrors &+= recorded &- UInt64(count)
-        let abort = pointee.abortsOnError
-        unlock(token)
-        i = 0
-        while i < count {
-            ErrorReport.deliver(mine[i], poolName: nameCString, abort: abort)
-            i &+= 1
-        }
-    }
-}
 
 /// The token of the pool locks forkPrepare takes (one thread takes them all).
 nonisolated(unsafe) private var forkLockToken = Platform.noLock
@@ -304,7 +251,7 @@ nonisolated(unsafe) private var forkLockToken = Platform.noLock
 private func forkPrepare() {
     Platform.globalLock()
     Registry.forEachPool { pool in
-        if pool.pointee.threadSafe { forkLockToken = Platform.lock(UnsafeMutableRawPointer(pool)) }
+        if pool.pointee.threadSafe { forkLockToken = Platform.lock(pool.poolLock) }
     }
 }
 
@@ -321,7 +268,7 @@ private func forkChild() {
     Platform.forgetThreadId()
     Registry.forEachPool { pool in
         if pool.pointee.threadSafe {
-            Platform.lockInit(UnsafeMutableRawPointer(pool))
+            Platform.lockInit(pool.poolLock)
             Platform.lockInit(pool.reportLock)
         }
     }

@@ -19,10 +19,10 @@ struct Settings {
         var settings = Settings()
         settings.config.name = builtinPoolName
         if let text = Platform.environment("DMMS_POOL_SIZE") {
-            if let size = parseSize(text), size >= 4096 { settings.poolSize = size } else { complain("DMMS_POOL_SIZE", text) }
+            if let size = parseSize(text), size >= Platform.pageBytes { settings.poolSize = size } else { complain("DMMS_POOL_SIZE", text) }
         }
         if let text = Platform.environment("DMMS_MIN_BLOCK") {
-            if let size = parseSize(text), isPowerOfTwo(size), size >= 16, size <= 4096 {
+            if let size = parseSize(text), isPowerOfTwo(size), PoolConfig.minBlockRange.contains(size) {
                 settings.config.minBlockShift = log2(ofPowerOfTwo: size)
             } else { complain("DMMS_MIN_BLOCK", text) }
         }
@@ -57,20 +57,20 @@ struct Settings {
     static func parseSize(_ text: UnsafePointer<CChar>) -> UInt? {
         var value: UInt = 0
         var i = 0
-        while text[i] >= 48 && text[i] <= 57 {
+        while UInt8(bitPattern: text[i]) &- UInt8(ascii: "0") < 10 {
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times10.addingReportingOverflow(UInt(text[i] &- 48))
+            let (sum, o2) = times10.addingReportingOverflow(UInt(UInt8(bitPattern: text[i]) &- UInt8(ascii: "0")))
             if o1 || o2 { return nil }
             value = sum
             i &+= 1
         }
         if i == 0 { return nil }
         var shift: UInt = 0
-        switch text[i] {
+        switch UInt8(bitPattern: text[i]) {
         case 0: return value
-        case 75, 107: shift = 10  // K k
-        case 77, 109: shift = 20  // M m
-        case 71, 103: shift = 30  // G g
+        case UInt8(ascii: "K"), UInt8(ascii: "k"): shift = 10
+        case UInt8(ascii: "M"), UInt8(ascii: "m"): shift = 20
+        case UInt8(ascii: "G"), UInt8(ascii: "g"): shift = 30
         default: return nil
         }
         if text[i &+ 1] != 0 || value > UInt.max >> shift { return nil }

@@ -14,13 +14,13 @@ extension PoolState {
     /// the order found), at most errorsPerCall of them.
     mutating func check(reportingFrom first: UInt64) -> UInt64 {
         var problems: UInt64 = 0
-        var inUse = InlineArray<40, UInt64>(repeating: 0)
-        var global = InlineArray<40, UInt64>(repeating: 0)
-        var lazy = InlineArray<40, UInt64>(repeating: 0)
-        var damagedNodes = InlineArray<40, UInt64>(repeating: 0)
+        var inUse = PerOrder<UInt64>(repeating: 0)
+        var global = PerOrder<UInt64>(repeating: 0)
+        var lazy = PerOrder<UInt64>(repeating: 0)
+        var damagedNodes = PerOrder<UInt64>(repeating: 0)
         var requested: UInt64 = 0
         var quarantined: UInt64 = 0
-        var found = InlineArray<4, ErrorRecord>(repeating: ErrorRecord())
+        var found = CallErrors(repeating: ErrorRecord())
         var foundCount = 0
 
         func problem(_ error: ErrorRecord) {

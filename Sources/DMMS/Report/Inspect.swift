@@ -19,12 +19,6 @@ struct BufferInfo {
     var recordValid: Bool = false
 }
 
-/// A position in the pool's blocks, in address order: the next address to
-/// look at (0: the lowest region's start).
-struct BlockCursor {
-    var address: UInt = 0
-}
-
 extension PoolState {
     mutating func bufferInfo(_ block: Block) -> BufferInfo {
         let slack = self.slack(ofAllocated: block.address, order: block.order, in: block.region)
@@ -37,44 +31,6 @@ extension PoolState {
         }
         return info
     }
-
-    /// The next block at or after the cursor whose state is in `states`
-    /// (a bit per BlockState); moves the cursor past it. nil at the end.
-    mutating func nextBlock(_ cursor: inout BlockCursor, states: UInt8) -> Block? {
-        while true {
-            // The region holding the cursor, or the lowest one above it: the
-            // table is append-only (readers scan it without the lock), so
-            // address order is found here, not kept there.
-            var next = -1
-            var r = 0
-            while r < regionCount {
-                let region = regions[at: r]
-                if region.end > cursor.address && (next < 0 || region.start < regions[at: next].start) { next = r }
-                r &+= 1
-            }
-            if next < 0 { return nil }
-            let region = regions[at: next]
-            var address = max(cursor.address, region.start)
-            while address < region.end {
-                let t = tag(at: address, in: next)
-                if !isStart(t, at: address) { address &+= granule; continue }
-                let block = Block(address: address, order: Tag.order(t), state: Tag.state(t), region: next)
-                address &+= blockSize(block.order)
-                if states & (1 &<< block.state.rawValue) != 0 {
-                    cursor.address = address
-                    return block
-                }
-            }
-            cursor.address = region.end
-        }
-    }
-
-}
-
-enum BlockStates {
-    static let allocated: UInt8 = 1 << BlockState.allocated.rawValue
-    static let free: UInt8 = 1 << BlockState.globalFree.rawValue | 1 << BlockState.lazyFree.rawValue
-    static let all: UInt8 = 0x0F
 }
 
 extension UnsafeMutablePointer where Pointee == PoolState {
@@ -90,14 +46,5 @@ extension UnsafeMutablePointer where Pointee == PoolState {
             passed &+= 1
             if !body(info) { return passed }
         }
-    }
-
-    /// The lock that keeps two reports from sharing the owner table's scratch
-    /// fields (Leaks.swift); it follows the pool lock in the header.
-    var reportLock: UnsafeMutableRawPointer { UnsafeMutableRawPointer(self) + PoolState.reportLockOffset }
-
-    /// The pool's name as a C string (it lives in the header).
-    var nameCString: UnsafePointer<CChar> {
-        UnsafeRawPointer(self).advanced(by: PoolState.nameOffset).assumingMemoryBound(to: CChar.self)
     }
 }

@@ -184,7 +184,7 @@ enum JSONReport {
     }
 
     private static func writeErrors(_ pool: Pool, _ line: inout TextLine, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
-        var errors = InlineArray<16, ErrorRecord>(repeating: ErrorRecord())
+        var errors = ErrorRing(repeating: ErrorRecord())
         var count = 0
         pool.locked { state in
             var index = state.errorCount > UInt64(PoolState.errorRingSize) ? state.errorCount &- UInt64(PoolState.errorRingSize) : 0

@@ -65,15 +65,6 @@ struct TextLine {
         nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
     }
 
-    /// The first `count` bytes of an inline name (stops at NUL).
-    mutating func append(name: InlineArray<32, UInt8>) {
-        var i = 0
-        while i < 32, name[i] != 0 {
-            byte(name[i])
-            i &+= 1
-        }
-    }
-
     mutating func append(_ value: UInt64) {
         var digits = InlineArray<20, UInt8>(repeating: 0)
         var n = 0
@@ -94,7 +85,7 @@ struct TextLine {
 
     mutating func append(signed value: Int64) {
         if value < 0 {
-            byte(45)
+            byte(UInt8(ascii: "-"))
             append(UInt64(0) &- UInt64(bitPattern: value))
         } else {
             append(UInt64(value))
@@ -126,11 +117,9 @@ struct TextLine {
 
     mutating func pad(_ used: Int, to width: Int) {
         var i = used
-        while i < width { byte(32); i &+= 1 }
+        while i < width { byte(UInt8(ascii: " ")); i &+= 1 }
     }
 
-    /// Spaces up to column `column`.
-    mutating func column(_ column: Int) { pad(count, to: column) }
 
     // MARK: JSON
 
@@ -138,12 +127,12 @@ struct TextLine {
     /// valid UTF-8 written as \u00XX, so the document parses whatever the input.
     mutating func appendJSON(cString: UnsafePointer<CChar>?, limit: Int = 256) {
         guard let s = cString else { return append("null") }
-        byte(34)
+        byte(UInt8(ascii: "\""))
         var i = 0
         while i < limit, s[i] != 0 {
             let b = UInt8(bitPattern: s[i])
-            if b == 34 || b == 92 {
-                byte(92); byte(b)
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                byte(UInt8(ascii: "\\")); byte(b)
                 i &+= 1
             } else if b < 0x20 || b == 0x7F {
                 appendEscaped(b)
@@ -163,16 +152,7 @@ struct TextLine {
                 }
             }
         }
-        byte(34)
-    }
-
-    mutating func appendJSON(name: InlineArray<32, UInt8>) {
-        var copy = InlineArray<33, CChar>(repeating: 0)
-        var i = 0
-        while i < 32 { copy[i] = CChar(bitPattern: name[i]); i &+= 1 }
-        withUnsafePointer(to: &copy) { p in
-            appendJSON(cString: UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), limit: 32)
-        }
+        byte(UInt8(ascii: "\""))
     }
 
     private mutating func appendEscaped(_ b: UInt8) {

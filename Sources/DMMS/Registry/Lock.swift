@@ -1,0 +1,72 @@
+// Lock.swift — a pool's lock, and the errors a call hands over once it is
+// released: every entry point that touches a pool goes through `locked`.
+//
+// The lock is the port's (lock hooks) or the platform's (Platform.lock); a
+// pool made without DMMS_F_THREAD_SAFE has none. Taking it returns a token
+// that releasing it needs (Platform.LockToken). The errors a call recorded
+// under the lock (Core/Errors.swift) are copied out before it is released and
+// handed to the handler after, on the calling thread (Report/ErrorReport.swift).
+
+import CDMMS
+
+extension UnsafeMutablePointer where Pointee == PoolState {
+    /// Runs `body` under the pool lock (when the pool has one), then delivers
+    /// any errors it recorded, lock released.
+    @inline(__always)
+    func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
+        lockHeld(pointee.threadSafe ? Platform.lock(poolLock) : Platform.noLock, body)
+    }
+
+    /// Runs `body` with the pool lock (if any) already held by the caller
+    /// (`token`: what taking it returned), releases it, then delivers the
+    /// errors `body` recorded.
+    @inline(__always)
+    func lockHeld<Result>(_ token: Platform.LockToken, _ body: (inout PoolState) -> Result) -> Result {
+        let before = pointee.errorCount
+        let result = body(&pointee)
+        if pointee.errorCount == before {
+            unlock(token)
+        } else {
+            unlockAndDeliverErrors(since: before, token: token)
+        }
+        return result
+    }
+
+    @inline(__always)
+    func unlock(_ token: Platform.LockToken) {
+        if token != Platform.noLock { Platform.unlock(poolLock, token) }
+    }
+
+    /// Copies the errors this call recorded (from ring index `first` on) while
+    /// the lock is still held, releases it, and hands them to the handler on
+    /// this thread, oldest first. Another thread's errors cannot overwrite
+    /// them in the ring meanwhile: they are on this call's stack.
+    @inline(never)
+    func unlockAndDeliverErrors(since first: UInt64, token: Platform.LockToken) {
+        let ring = UInt64(PoolState.errorRingSize)
+        let recorded = pointee.errorCount &- first
+        let count = Int(min(recorded, UInt64(PoolState.errorsPerCall)))
+        var mine = CallErrors(repeating: ErrorRecord())
+        var i = 0
+        while i < count {
+            mine[i] = pointee.recentErrors[at: Int((first &+ UInt64(i)) % ring)]
+            i &+= 1
+        }
+        pointee.counters.undeliveredErrors &+= recorded &- UInt64(count)
+        let abort = pointee.abortsOnError
+        unlock(token)
+        i = 0
+        while i < count {
+            ErrorReport.deliver(mine[i], poolName: nameCString, abort: abort)
+            i &+= 1
+        }
+    }
+
+    /// Runs `body` under the pool lock and delivers nothing: for callers that
+    /// hold the registry lock, where no error handler may run.
+    func lockedQuietly<Result>(_ body: (inout PoolState) -> Result) -> Result {
+        let token = pointee.threadSafe ? Platform.lock(poolLock) : Platform.noLock
+        defer { unlock(token) }
+        return body(&pointee)
+    }
+}
