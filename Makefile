@@ -23,8 +23,8 @@ LIB      := $(BUILD)/lib
 SOURCES  := $(shell find Sources/DMMS -name '*.swift' | sort)
 HEADERS  := include/dmms.h Sources/CDMMS/platform.h Sources/CDMMS/module.modulemap
 
-# Embedded Swift: no runtime, no metadata, nothing but libc (see TOOLCHAIN notes
-# in the README). The version script exports dmms_* and nothing else.
+# Embedded Swift: no runtime, no metadata, nothing but libc (Tests/check-library.sh
+# checks it). The version script exports dmms_* and nothing else.
 EMBEDDED := -enable-experimental-feature Embedded -wmo -parse-as-library -O -g \
             -enforce-exclusivity=unchecked -swift-version 5 -I Sources/CDMMS \
             -Xfrontend -function-sections -Xfrontend -disable-stack-protector
@@ -66,15 +66,16 @@ $(BUILD)/preload.map:
 	@mkdir -p $(BUILD)
 	printf '{ global: %s dmms_*; local: *; };\n' "$(patsubst %,%;,$(MALLOC_NAMES))" > $@
 
+PRELOAD_HEADERS := $(wildcard Sources/DMMSPreload/CPreload/*)
 PRELOAD_C       := $(patsubst Sources/DMMSPreload/%.c,$(BUILD)/obj/%.o,$(wildcard Sources/DMMSPreload/*.c))
 
-$(BUILD)/obj/%.o: Sources/DMMSPreload/%.c
+$(BUILD)/obj/%.o: Sources/DMMSPreload/%.c $(PRELOAD_HEADERS)
 	@mkdir -p $(dir $@)
 	clang -O2 -fPIC -fno-stack-protector -Wall -c $< -o $@
 
-$(LIB)/libdmms_preload.so: $(PRELOAD_SOURCES) $(HEADERS) $(BUILD)/preload.map $(PRELOAD_C) Makefile
+$(LIB)/libdmms_preload.so: $(PRELOAD_SOURCES) $(HEADERS) $(PRELOAD_HEADERS) $(BUILD)/preload.map $(PRELOAD_C) Makefile
 	@mkdir -p $(LIB)
-	$(SWIFTC) $(EMBEDDED) $(LDSHARED) -Xlinker --version-script=$(BUILD)/preload.map \
+	$(SWIFTC) $(EMBEDDED) -I Sources/DMMSPreload/CPreload $(LDSHARED) -Xlinker --version-script=$(BUILD)/preload.map \
 	    -Xlinker -soname=libdmms_preload.so -module-name DMMS $(PRELOAD_SOURCES) $(PRELOAD_C) -o $@
 
 preload: $(LIB)/libdmms_preload.so

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# check-library.sh — the shipped library is what SPEC §2 promises: it needs
+# check-library.sh — the shipped library: it needs
 # only libc, exports only dmms_*, has SONAME libdmms.so.0, calls nothing of a
 # Swift runtime and never malloc; the preload library exports the malloc
-# family; `make install` gives a library, header and dmms.pc that a C program
-# builds against with pkg-config.
+# family; platform.h refuses a host it has no layer for; `make install` gives
+# a library, header and dmms.pc that a C program builds against with
+# pkg-config.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 lib="$root/build/lib/libdmms.so.0"
@@ -30,6 +31,11 @@ pexports=$(nm -D --defined-only "$preload" | awk '{print $3}' | grep -v "^dmms_"
 check "preload exports the malloc family (got: $pexports)" \
     '[ "$pexports" = "aligned_alloc calloc free free_aligned_sized free_sized malloc malloc_usable_size memalign posix_memalign pvalloc realloc reallocarray valloc " ]'
 check "preload needs only libc" '[ "$(readelf -d "$preload" | awk "/NEEDED/ {print \$5}")" = "[libc.so.6]" ]'
+
+for host in x86_64-apple-macos x86_64-unknown-freebsd x86_64-pc-windows-msvc; do
+    check "platform.h refuses $host (no platform layer: not Linux, not bare metal)" \
+        'clang -target $host -fsyntax-only -x c "$root/Sources/CDMMS/platform.h" 2>&1 | grep -q "no platform layer for this host"'
+done
 
 prefix=$(mktemp -d)
 make -s -C "$root" install PREFIX="$prefix" >/dev/null

@@ -24,7 +24,7 @@ DMMS = [f"dmms-{p}-{d}" for p in ("lazy", "eager", "on_demand") for d in ("on", 
 MALLOCS = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
 FAST_MALLOCS = ["jemalloc", "mimalloc", "tcmalloc"]
 
-# ANCHORS.md, quoted for context (W3 has no malloc contender): not measured here.
+# Figures measured for other allocators elsewhere, quoted for context (W3 has no malloc contender): not measured here.
 ANCHOR_UTILIZATION = [
     ("o1heap (O(1) RT pool, 32-B header)", 0.631, 0.714),
     ("TLSF (O(1), 8-B aligned)", 0.943, 0.969),
@@ -504,9 +504,9 @@ class Report:
         self.say(table(["contender", "min block", "16–1024: of 16 MiB", "16–1024: of footprint",
                         "16–65536: of 16 MiB", "16–65536: of footprint"], rows))
         self.say()
-        self.say("For context only — **from ANCHORS.md, not measured in this run** (same workload, other machine):")
+        self.say("For context only — **measured elsewhere, not in this run** (same workload, other machine):")
         self.say()
-        self.say(table(["allocator (ANCHORS.md)", "16–1024", "16–65536"],
+        self.say(table(["allocator (measured elsewhere)", "16–1024", "16–65536"],
                        [[name, f"{a:.3f}", f"{b:.3f}"] for name, a, b in ANCHOR_UTILIZATION]))
         self.say()
 
@@ -568,7 +568,7 @@ class Report:
         control = self.w5_control()
         if control is not None:
             self.say(f"Control: the best scaling of the malloc contenders in this run is {rx(control[0])} "
-                     f"({control[1]}); ANCHORS.md measured 1.55–2.01× for them on a quiet machine. "
+                     f"({control[1]}); a quiet machine measured 1.55–2.01× for them. "
                      + ("Well below that, the machine was too busy in this run for W5 to be judged firmly: "
                         "a second thread only helps when a second core is free."
                         if control[0] < 1.5 else ""))
@@ -692,11 +692,11 @@ class Report:
 - **Timer**: `lfence; rdtsc; lfence` … `rdtscp; lfence` (no `cpuid`: it traps to the hypervisor), converted with
   the TSC rate measured once per run; the shortest empty interval is subtracted, clamped at 0.
 - **Filtered figures** (W1, W4): the run is repeated identically; each call's minimum over the repetitions is
-  kept and the percentile or maximum is taken over those minima (ANCHORS.md: maxima below ~30–50 µs drown in
+  kept and the percentile or maximum is taken over those minima (maxima below ~30–50 µs drown in
   machine noise on this VM otherwise).
 - **Counts of this run** (`benchmarks/run.sh`): {sizes}.
 - **Noise**: the machine is a shared 2-vCPU VM; W2 and W5 take the best of interleaved processes (medians
-  shown beside them) and should be read as ratios within this run (ANCHORS.md: ratios to glibc carry from
+  shown beside them) and should be read as ratios within this run (ratios to glibc carry from
   machine to machine).
   Callgrind counts are exact.""".format(sizes=self.r.meta.get("sizes", "?"), live=int(self.r.meta.get("live", "0"))))
         self.say()

@@ -1,4 +1,4 @@
-# mk/embedded.mk — DMMS on microcontrollers (SPEC §9), included by the Makefile.
+# mk/embedded.mk — DMMS on microcontrollers, included by the Makefile.
 #
 #   make embedded        build/embedded/<target>/libdmms.a, with nothing but the
 #                        Swift toolchain: the same Swift sources, Embedded mode, -Osize

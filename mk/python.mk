@@ -1,4 +1,4 @@
-# mk/python.mk — the Python binding and its report (SPEC §8), included by the Makefile.
+# mk/python.mk — the Python binding and its report, included by the Makefile.
 #
 #   make test-python        Tests/python: the ctypes binding, the HTML report in headless
 #                           Chromium, the tools (< 1 min); part of `make test`; pytest and

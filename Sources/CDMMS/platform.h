@@ -3,12 +3,19 @@
  * static inline wrappers the Swift core imports (Embedded Swift cannot import
  * Glibc, and errno, MAP_FAILED and variadic syscall() are C-only).
  *
- * Only Sources/DMMS/Platform/Platform.swift calls these. A port to a kernel
- * without POSIX compiles the #else branch: no OS memory, locks through
- * dmms_set_lock_hooks, task ids through dmms_set_task_id_hook.
+ * Only Sources/DMMS/Platform/Platform.swift calls these. Two platforms:
+ * Linux, and bare metal (an ELF target with no OS: a port to a kernel
+ * without POSIX), where there is no OS memory, locks come through
+ * dmms_set_lock_hooks and task ids through dmms_set_task_id_hook. Any other
+ * host is refused here rather than given bare metal's locks, which do nothing.
+ * (The malloc replacement's own calls are in Sources/DMMSPreload/CPreload.)
  */
 #ifndef DMMS_PLATFORM_H
 #define DMMS_PLATFORM_H
+
+#if !defined(__linux__) && !(defined(__ELF__) && !defined(__unix__))
+#error "DMMS has no platform layer for this host: Linux, or bare metal (an ELF target with no OS)"
+#endif
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,8 +28,6 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#define DMMS_PLATFORM_HOSTED 1
 
 /* Anonymous read-write memory, or NULL. */
 static inline void *dmms_platform_map(size_t size) {
@@ -85,11 +90,6 @@ static inline uint32_t dmms_platform_trylock(void *m) {
     uint32_t expected = 0, tid = dmms_platform_tid();
     return __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) ? tid : 0;
 }
-/* The malloc replacement's arena for this thread (NULL: the default pool). */
-static inline void **dmms_platform_arena_slot(void) {
-    static __thread __attribute__((tls_model("initial-exec"))) void *arena;
-    return &arena;
-}
 
 /* One process-wide lock for the pool registry and the default pool's set-up. */
 static inline pthread_mutex_t *dmms_platform_global_mutex(void) {
@@ -110,13 +110,6 @@ static inline void dmms_platform_write_stderr(const char *text, size_t length) {
 
 static inline void dmms_platform_abort(void) { abort(); }
 
-/* What a malloc replacement needs from libc (libdmms_preload.so only). */
-#include <errno.h>
-#include <fcntl.h>
-static inline void dmms_platform_set_errno(int value) { errno = value; }
-static inline int dmms_platform_errno_nomem(void) { return ENOMEM; }
-static inline int dmms_platform_errno_inval(void) { return EINVAL; }
-static inline size_t dmms_platform_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 /* Registers fork handlers exactly once per process; every caller returns
  * only after they are registered (pthread_once), so no thread can take a
  * DMMS lock before a fork would be guarded. */
@@ -135,24 +128,6 @@ static inline int dmms_platform_atfork(void (*prepare)(void), void (*parent)(voi
     if (h->prepare == NULL) { h->prepare = prepare; h->parent = parent; h->child = child; }
     return pthread_once(&once, dmms_platform_register_fork_handlers);
 }
-static inline int dmms_platform_atexit(void (*fn)(void)) { return atexit(fn); }
-/* A file for a report at exit (created or truncated), or -1. */
-static inline int dmms_platform_create_file(const char *path) { return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); }
-static inline void dmms_platform_write_fd(int fd, const char *text, size_t length) {
-    while (length > 0) {
-        ssize_t n = write(fd, text, length);
-        if (n <= 0) return;
-        text += n;
-        length -= (size_t)n;
-    }
-}
-static inline void dmms_platform_close(int fd) { close(fd); }
-/* The symbol and object holding a code address: 1 if found. Defined in
- * Sources/DMMSPreload/symbols.c (dladdr's Dl_info needs _GNU_SOURCE, which a
- * Swift-imported header cannot count on); only the preload library has it. */
-int dmms_platform_describe_code(const void *address, const char **symbol, const void **symbol_address,
-                                const char **object, const void **object_base);
-
 /* An environment variable read straight from environ (getenv may not be
  * usable yet while a preloaded malloc starts up). NULL when absent. */
 extern char **environ;
@@ -164,9 +139,8 @@ static inline const char *dmms_platform_env(const char *name) {
     return NULL;
 }
 
-#else /* bare metal: the port supplies locks and task ids through hooks */
+#elif defined(__ELF__) && !defined(__unix__) /* bare metal: the port supplies locks and task ids through hooks */
 
-#define DMMS_PLATFORM_HOSTED 0
 static inline void *dmms_platform_map(size_t size) { (void)size; return NULL; }
 static inline void dmms_platform_unmap(void *p, size_t size) { (void)p; (void)size; }
 static inline void dmms_platform_lock_init(void *m) { (void)m; }

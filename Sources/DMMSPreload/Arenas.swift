@@ -31,8 +31,8 @@ enum Arenas {
     /// The arena this thread moved to, if it ever moved (TLS).
     @inline(__always)
     private static var threadArena: Pool? {
-        get { dmms_platform_arena_slot()!.pointee.map { $0.assumingMemoryBound(to: PoolState.self) } }
-        set { dmms_platform_arena_slot()!.pointee = newValue.map { UnsafeMutableRawPointer($0) } }
+        get { Platform.threadArenaSlot.map { $0.assumingMemoryBound(to: PoolState.self) } }
+        set { Platform.threadArenaSlot = newValue.map { UnsafeMutableRawPointer($0) } }
     }
 
     /// The thread's arena is busy: the first free arena, else a new one,

@@ -1,8 +1,10 @@
-/* symbols.c — dladdr for the call sites in reports (see platform.h). */
+/* symbols.c — dladdr for the call sites in reports (see CPreload/preload.h). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 
-int dmms_platform_describe_code(const void *address, const char **symbol, const void **symbol_address,
+#include "CPreload/preload.h"
+
+int dmms_preload_describe_code(const void *address, const char **symbol, const void **symbol_address,
                                 const char **object, const void **object_base) {
     Dl_info info;
     if (dladdr(address, &info) == 0) return 0;

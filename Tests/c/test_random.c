@@ -15,7 +15,7 @@
  * demand (counted in the JSON report's demand_joins).
  *
  * The model also keeps each size's high-water mark, and checks the slack
- * rule (SPEC §4.2) through the lazy/global free counts: per size k, with
+ * rule (Core/Coalescing.swift) through the lazy/global free counts: per size k, with
  * N = in use + lazy + global free blocks, D = N - 2·lazy - global = in use -
  * lazy. Lazy coalescing must keep D >= 0 at all times, and a free at size k
  * must leave the block lazy when D >= 2 before it, free it globally when

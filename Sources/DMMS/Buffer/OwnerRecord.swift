@@ -8,7 +8,7 @@
 // another miss.
 //
 // Eight bytes, not sixteen: the per-buffer cost inside the block decides how
-// well small sizes fill the pool (SPEC §10). The task and call site live once
+// well small sizes fill the pool (W3 in benchmarks/RESULTS.md). The task and call site live once
 // per distinct pair in the owner table (Owners.swift); the record keeps the
 // table index. The sequence number keeps its low 32 bits here and its high 32
 // (its epoch) in the owner entry, which stands for one (task, site, epoch):

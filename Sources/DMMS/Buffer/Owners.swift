@@ -9,8 +9,8 @@
 // The epoch is a sequence number's high 32 bits (2^32 allocations each): the
 // owner record keeps only the low 32 (OwnerRecord.swift), and the entry the
 // rest. So a buffer's sequence number is exact at any age for 4 bytes per
-// (task, site, epoch) instead of 4 more per buffer (SPEC §10: the bytes a
-// buffer carries in its block decide how well small sizes fill the pool).
+// (task, site, epoch) instead of 4 more per buffer (the bytes a buffer
+// carries in its block decide how well small sizes fill the pool).
 // An entry counts the live buffers that refer to it; one that has none is
 // given to the next new (task, site, epoch) that probes it, so a long run
 // crossing many epochs — or starting many threads — does not fill the table.

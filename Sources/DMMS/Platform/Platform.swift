@@ -135,6 +135,9 @@ enum Platform {
         globalUnlock()
     }
 
+    /// The length of a C string.
+    static func length(of text: UnsafePointer<CChar>) -> Int { dmms_platform_strlen(text) }
+
     static func writeError(_ text: UnsafePointer<CChar>, _ length: Int) {
         dmms_platform_write_stderr(text, length)
     }

@@ -44,7 +44,7 @@ enum ErrorReport {
             if let handler = installed.handler { handler(&report, installed.argument) }
             let defaultPrints = installed.handler == nil && (error.status != DMMSStatus.noMemory || defaultHandlerReportsNoMemory)
             if defaultPrints || aborting {
-                Platform.writeError(text, dmms_platform_strlen(text))
+                Platform.writeError(text, Platform.length(of: text))
                 Platform.writeError(newline, 1)
             }
         }
