@@ -216,7 +216,10 @@ static void bit_flips(dmms_pool_t *p) {
         q[bit / 8] ^= (unsigned char)(1u << (bit % 8));
         reset();
         uint64_t problems = dmms_check(p);
-        int found_by_check = problems == 1 && rec.count == 1 && rec.last.status == DMMS_E_CORRUPT;
+        /* ...and says what it found: a free block's links, not an owner record. */
+        int found_by_check = problems == 1 && rec.count == 1 && rec.last.status == DMMS_E_CORRUPT &&
+                             strstr(rec.message, "free block") != NULL && strstr(rec.message, "links are damaged") != NULL &&
+                             strstr(rec.message, "owner record") == NULL;
         dmms_stats_t before = stats(p);
         reset();
         unsigned char *again = dmms_pool_alloc(p, size);

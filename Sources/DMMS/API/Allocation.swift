@@ -35,7 +35,7 @@ public func cPoolAlignedAlloc(_ handle: OpaquePointer?, _ alignment: UInt, _ siz
     let valid = isPowerOfTwo(alignment) && pool.locked { $0.order(forBytes: alignment) != nil && $0.orderCount > 0
         && alignment <= $0.blockSize($0.orderCount &- 1) }
     if !valid {
-        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: 0, requested: UInt64(size),
+        pool.locked { $0.recordError(ErrorRecord(.call, status: DMMSStatus.invalidArgument, requested: UInt64(size),
                                                  detail: "alignment must be a power of two up to the largest block")) }
         return nil
     }

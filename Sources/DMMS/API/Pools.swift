@@ -27,7 +27,7 @@ func poolConfig(_ config: UnsafePointer<dmms_config_t>?) -> PoolConfig? {
 
 /// Reports an error that belongs to no pool (bad handle, bad config).
 func reportUnattached(_ status: dmms_status_t, pointer: UInt = 0, requested: UInt64 = 0, detail: StaticString? = nil) {
-    ErrorReport.deliver(ErrorRecord(status: status, pointer: pointer, requested: requested, detail: detail),
+    ErrorReport.deliver(ErrorRecord(.call, status: status, pointer: pointer, requested: requested, detail: detail),
                         poolName: nil, abort: false)
 }
 
@@ -94,7 +94,8 @@ public func cPoolDestroy(_ handle: OpaquePointer?) -> dmms_status_t {
     let live = pool.locked { $0.liveBufferCount }
     if live > 0 {
         pool.locked { state in
-            state.recordError(ErrorRecord(status: DMMSStatus.busy, pointer: UInt(bitPattern: UnsafeMutableRawPointer(pool))))
+            state.recordError(ErrorRecord(.call, status: DMMSStatus.busy, pointer: UInt(bitPattern: UnsafeMutableRawPointer(pool)),
+                                          detail: "the pool still has live buffers: not destroyed"))
         }
         return DMMSStatus.busy
     }
@@ -113,14 +114,14 @@ public func cPoolAddMemory(_ handle: OpaquePointer?, _ memory: UnsafeMutableRawP
     guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
     let address = UInt(bitPattern: memory)
     if address == 0 || size == 0 || size > maxPoolBytes || Registry.overlapsAnyPool(address, size: size) {
-        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size),
+        pool.locked { $0.recordError(ErrorRecord(.call, status: DMMSStatus.invalidArgument, pointer: address, requested: UInt64(size),
                                                  detail: "added memory is NULL, empty or overlaps a pool")) }
         return DMMSStatus.invalidArgument
     }
     return pool.locked { state in
         let status = state.addMemory(address, size: size, mapped: false)
         if status != DMMSStatus.ok {
-            state.recordError(ErrorRecord(status: status, pointer: address, requested: UInt64(size),
+            state.recordError(ErrorRecord(.call, status: status, pointer: address, requested: UInt64(size),
                                           detail: status == DMMSStatus.noMemory ? "the pool's region table is full (16 regions)"
                                                                                 : "added memory misaligned or too small for one min block"))
         }

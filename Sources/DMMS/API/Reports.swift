@@ -9,7 +9,7 @@ import CDMMS
 public func cStats(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<dmms_stats_t>?) -> dmms_status_t {
     guard let pool = livePool(handle) else { return DMMSStatus.notOwned }
     guard let out = out else {
-        pool.locked { $0.recordError(ErrorRecord(status: DMMSStatus.invalidArgument, pointer: 0, detail: "dmms_stats: out is NULL")) }
+        pool.locked { $0.recordError(ErrorRecord(.call, status: DMMSStatus.invalidArgument, detail: "dmms_stats: out is NULL")) }
         return DMMSStatus.invalidArgument
     }
     pool.locked { $0.snapshot(into: &out.pointee) }

@@ -14,7 +14,9 @@ struct BufferDamage {
     var inTail: Bool = false
 
     /// What the report adds to the status.
-    var detail: StaticString? { inTail ? PoolState.tailDamage : nil }
+    var detail: StaticString? {
+        status == DMMSStatus.corrupt ? "its owner record is damaged" : inTail ? PoolState.tailDamage : nil
+    }
 }
 
 /// A live buffer as `examine` found it: the owner entry its intact record
@@ -66,7 +68,7 @@ extension PoolState {
     private mutating func fail(size: UInt, order: Int?) -> UInt {
         counters.failedAllocs &+= 1
         if let order = order { orders[at: order].failures &+= 1 }
-        recordError(ErrorRecord(status: DMMSStatus.noMemory, pointer: 0, requested: UInt64(size),
+        recordError(ErrorRecord(.request, status: DMMSStatus.noMemory, requested: UInt64(size),
                                 blockSize: order.map { UInt64(blockSize($0)) } ?? 0))
         return 0
     }
@@ -126,7 +128,7 @@ extension PoolState {
     /// Why `address` is not a live buffer: recorded, counted, returned.
     @inline(never)
     private mutating func rejected(_ address: UInt, region: Int) -> dmms_status_t {
-        var error = ErrorRecord(status: DMMSStatus.notBlock, pointer: address)
+        var error = ErrorRecord(.address, status: DMMSStatus.notBlock, pointer: address)
         if region < 0 {
             if !isMetadata(address) { error.status = DMMSStatus.notOwned }
         } else if let container = block(containing: address, in: region) {
@@ -180,7 +182,9 @@ extension PoolState {
     @inline(never)
     private mutating func report(_ damage: BufferDamage, of buffer: LiveBuffer) {
         if damage.status == DMMSStatus.corrupt {
-            recordError(errorRecord(DMMSStatus.corrupt, buffer, nil))
+            var error = errorRecord(DMMSStatus.corrupt, buffer, nil)
+            error.detail = "its owner record is damaged: quarantined"
+            recordError(error)
             quarantine(buffer)
             return
         }
@@ -220,7 +224,7 @@ extension PoolState {
     }
 
     private mutating func errorRecord(_ status: dmms_status_t, _ buffer: LiveBuffer, _ record: OwnerRecord?) -> ErrorRecord {
-        var error = ErrorRecord(status: status, pointer: buffer.block.address, requested: UInt64(buffer.requested),
+        var error = ErrorRecord(.buffer, status: status, pointer: buffer.block.address, requested: UInt64(buffer.requested),
                                 blockSize: UInt64(blockSize(buffer.block.order)))
         if let record = record { error.setOwner(ownerEntry(record.owner), sequence: sequence(of: record)) }
         return error

@@ -69,7 +69,7 @@ extension PoolState {
     mutating func verifyFill(_ block: UInt, order: Int) {
         guard fillsFree, let offset = damagedFill(block, order: order) else { return }
         counters.writeAfterFrees &+= 1
-        recordError(ErrorRecord(status: DMMSStatus.writeAfterFree, pointer: block,
+        recordError(ErrorRecord(.freeBlock, status: DMMSStatus.writeAfterFree, pointer: block,
                                 blockSize: UInt64(blockSize(order)), offset: UInt64(offset)))
         fillFree(block, order: order)
     }

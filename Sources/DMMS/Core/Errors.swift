@@ -40,8 +40,27 @@ enum DMMSStatus {
     }
 }
 
+/// What an error is about: the subject its message starts with, set where
+/// the error is found (the report never infers it from the status).
+enum ErrorSubject: UInt8 {
+    /// The call itself (its arguments, a handle): the detail says what.
+    case call
+    /// An allocation that cannot be met: its size and block size.
+    case request
+    /// A live buffer: its address, requested size and block size.
+    case buffer
+    /// An address given as a buffer that is none: the block it is in.
+    case address
+    /// Free memory: the free block's address and size.
+    case freeBlock
+    /// The pool's own records (counters, lists) for one block size, or its
+    /// totals (block size 0).
+    case pool
+}
+
 /// One error, with the fields of dmms_error_t.
 struct ErrorRecord {
+    var subject: ErrorSubject = .call
     var status: dmms_status_t = 0
     var pointer: UInt = 0
     var requested: UInt64 = 0
@@ -53,13 +72,15 @@ struct ErrorRecord {
     var line: Int32 = 0
     var sequence: UInt64 = 0
     var caller: UInt64 = 0
-    /// What exactly was wrong, when the status alone does not say.
+    /// What exactly was wrong, when the status alone does not say: every
+    /// error about a call, the pool, or damage (CORRUPT, BUSY) has one.
     var detail: StaticString? = nil
 
     init() {}
 
-    init(status: dmms_status_t, pointer: UInt, requested: UInt64 = 0, blockSize: UInt64 = 0, offset: UInt64 = 0,
-         detail: StaticString? = nil) {
+    init(_ subject: ErrorSubject, status: dmms_status_t, pointer: UInt = 0, requested: UInt64 = 0, blockSize: UInt64 = 0,
+         offset: UInt64 = 0, detail: StaticString? = nil) {
+        self.subject = subject
         self.detail = detail
         self.status = status
         self.pointer = pointer

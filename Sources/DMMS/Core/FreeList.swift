@@ -280,9 +280,8 @@ extension PoolState {
             splitOff(damaged, from: order, to: 0, region: region, tag: Tag.make(.quarantined, 0), fillHalves: false)
             counters.bytesQuarantined &+= UInt64(minBlockSize)
             counters.corruptions &+= 1
-            var error = ErrorRecord(status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order)))
-            error.detail = "free block's links damaged (written after free?): its first min block is quarantined"
-            recordError(error)
+            recordError(ErrorRecord(.freeBlock, status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order)),
+                                    detail: "its links are damaged (written after free?): its first min block is quarantined"))
         }
         rebuildList(order: order, state: state)
     }

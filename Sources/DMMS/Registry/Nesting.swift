@@ -125,7 +125,7 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     @inline(__always)
     private func holdsLivePool(_ address: UInt) -> Bool {
         guard pointee.hostedPools != 0, Registry.holdsPool(self, buffer: address) else { return false }
-        locked { $0.recordError(ErrorRecord(status: DMMSStatus.busy, pointer: address,
+        locked { $0.recordError(ErrorRecord(.buffer, status: DMMSStatus.busy, pointer: address,
                                             detail: "holds a live pool: destroy that pool first")) }
         return true
     }

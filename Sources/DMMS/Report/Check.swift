@@ -37,7 +37,7 @@ extension PoolState {
                 let slack = self.slack(ofAllocated: block.address, order: block.order, in: block.region)
                 let wanted = blockSize(block.order) &- slack
                 requested &+= UInt64(wanted)
-                var error = ErrorRecord(status: DMMSStatus.ok, pointer: block.address, requested: UInt64(wanted), blockSize: size)
+                var error = ErrorRecord(.buffer, status: DMMSStatus.ok, pointer: block.address, requested: UInt64(wanted), blockSize: size)
                 var recordOK = true
                 if tracksOwners {
                     if let record = readOwnerRecord(block: block.address, key: blockKey(block.address), order: block.order, slack: slack) {
@@ -45,7 +45,7 @@ extension PoolState {
                         // Its owner entry counts it: an entry counted empty
                         // could be given to another owner (and epoch).
                         if liveBuffers(ofOwner: record.owner) == 0 {
-                            problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: block.address, blockSize: size,
+                            problem(ErrorRecord(.buffer, status: DMMSStatus.corrupt, pointer: block.address, blockSize: size,
                                                 detail: "its owner-table entry counts no live buffer, though this one names it"))
                         }
                     } else {
@@ -62,15 +62,18 @@ extension PoolState {
                 if block.state == .globalFree { global[block.order] &+= 1 } else { lazy[block.order] &+= 1 }
                 if readNode(block.address, order: block.order, state: block.state) == nil {
                     damagedNodes[block.order] &+= 1
-                    problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: block.address, blockSize: size))
+                    problem(ErrorRecord(.freeBlock, status: DMMSStatus.corrupt, pointer: block.address, blockSize: size,
+                                        detail: "its links are damaged (written after free?)"))
                 } else if fillsFree, let offset = damagedFill(block.address, order: block.order) {
-                    problem(ErrorRecord(status: DMMSStatus.writeAfterFree, pointer: block.address, blockSize: size, offset: UInt64(offset)))
+                    problem(ErrorRecord(.freeBlock, status: DMMSStatus.writeAfterFree, pointer: block.address, blockSize: size,
+                                        offset: UInt64(offset)))
                 }
                 // Two globally free buddies must have been joined.
                 let buddy = block.address ^ blockSize(block.order)
                 if block.state == .globalFree, buddy > block.address, block.order &+ 1 < orderLimit,
                    regions[at: block.region].contains(buddy), tag(at: buddy, in: block.region) == Tag.make(.globalFree, block.order) {
-                    problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: buddy, blockSize: size))
+                    problem(ErrorRecord(.freeBlock, status: DMMSStatus.corrupt, pointer: buddy, blockSize: size,
+                                        detail: "is globally free beside its globally free buddy: the two were never joined"))
                 }
             case .quarantined:
                 quarantined &+= size
@@ -87,13 +90,15 @@ extension PoolState {
                 || (listLength(k, .globalFree) == global[k] && listLength(k, .lazyFree) == lazy[k])
             if o.inUse != inUse[k] || o.globalFree != global[k] || o.lazyFree != lazy[k] || !listsOK
                 || (coalesce == UInt32(DMMS_COALESCE_LAZY) && o.slack < 0) {
-                problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: 0, blockSize: UInt64(blockSize(k))))
+                problem(ErrorRecord(.pool, status: DMMSStatus.corrupt, blockSize: UInt64(blockSize(k)),
+                                    detail: "its counters or free lists disagree with the block map"))
             }
             bytesAlloc &+= inUse[k] &* UInt64(blockSize(k))
             k &+= 1
         }
         if bytesAlloc != counters.bytesAlloc || requested != counters.bytesRequested || quarantined != counters.bytesQuarantined {
-            problem(ErrorRecord(status: DMMSStatus.corrupt, pointer: 0))
+            problem(ErrorRecord(.pool, status: DMMSStatus.corrupt,
+                                detail: "its totals (bytes allocated, requested, quarantined) disagree with the block map"))
         }
         var i = 0
         while i < foundCount { recordError(found[i]); i &+= 1 }

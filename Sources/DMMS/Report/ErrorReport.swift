@@ -51,92 +51,48 @@ enum ErrorReport {
         if aborting { Platform.abort() }
     }
 
+    /// The message after "STATUS in pool 'name': ": the error's subject,
+    /// what is wrong with it, its owner, and the task that found it.
     static func describe(_ error: ErrorRecord, into line: inout TextLine) {
-        // Errors about a call rather than a buffer or a request (bad
-        // arguments, memory a pool could not take) say what was wrong.
-        let aboutTheCall = error.status == DMMSStatus.invalidArgument
-            || (error.status == DMMSStatus.noMemory ? error.detail != nil : error.pointer == 0)
-        if aboutTheCall {
-            if let detail = error.detail { line.append(detail) } else { line.append("invalid argument") }
+        switch error.subject {
+        case .call:
+            line.append(error.detail ?? "invalid argument")
             if error.pointer != 0 {
                 line.append(" (")
                 line.appendHex(UInt64(error.pointer))
                 line.append(")")
             }
-            line.append("; found by task ")
-            line.append(error.caller)
-            return
-        }
-        if error.status == DMMSStatus.noMemory {
+        case .request:
             line.append("request for ")
             line.append(error.requested)
             line.append(" bytes")
+            appendBlock(" (a block of ", error.blockSize, into: &line)
+            line.append(" cannot be met")
+        case .buffer:
+            line.append("buffer ")
+            line.appendHex(UInt64(error.pointer))
             if error.blockSize != 0 {
-                line.append(" (a block of ")
+                line.append(" (requested ")
+                line.append(error.requested)
+                line.append(", block ")
                 line.append(error.blockSize)
                 line.append(")")
             }
-            line.append(" cannot be met; found by task ")
-            line.append(error.caller)
-            return
-        }
-        line.append(error.status == DMMSStatus.writeAfterFree ? "free block " : "buffer ")
-        line.appendHex(UInt64(error.pointer))
-        if error.status == DMMSStatus.writeAfterFree {
-            line.append(" (")
-            line.append(error.blockSize)
-            line.append(" bytes)")
-        } else if error.status == DMMSStatus.doubleFree || error.status == DMMSStatus.notBlock
-                    || (error.status == DMMSStatus.corrupt && error.detail != nil) {
-            // Not a live buffer's own record (a CORRUPT with a detail is about
-            // damaged free memory, quarantined memory or an owner's count):
-            // the block the address is in.
-            if error.blockSize != 0 {
-                line.append(" (in a block of ")
-                line.append(error.blockSize)
-                line.append(")")
-            }
-        } else if error.blockSize != 0 {
-            line.append(" (requested ")
-            line.append(error.requested)
-            line.append(", block ")
-            line.append(error.blockSize)
-            line.append(")")
-        } else if error.requested != 0 {
-            line.append(" (requested ")
-            line.append(error.requested)
-            line.append(")")
-        }
-        switch error.status {
-        case DMMSStatus.overrun:
-            line.append(" written past its end: first damaged byte at offset ")
-            line.append(error.offset)
-            if let detail = error.detail {
-                line.append(" (")
-                line.append(detail)
-                line.append(")")
-            }
-        case DMMSStatus.writeAfterFree:
-            line.append(" written after free: first damaged byte at offset ")
-            line.append(error.offset)
-        case DMMSStatus.corrupt:
-            if let detail = error.detail {
-                line.append(": ")
-                line.append(detail)
-            } else {
-                line.append(" has a damaged owner record: quarantined")
-            }
-        case DMMSStatus.doubleFree: line.append(" is already free")
-        case DMMSStatus.notBlock: line.append(" is not the start of a buffer")
-        case DMMSStatus.notOwned: line.append(" is not in the pool")
-        case DMMSStatus.busy:
-            if let detail = error.detail {
-                line.append(" ")
-                line.append(detail)
-            } else {
-                line.append(" is still live: pool not destroyed")
-            }
-        default: break
+            appendWhatIsWrong(error, into: &line)
+        case .address:
+            line.append("address ")
+            line.appendHex(UInt64(error.pointer))
+            appendBlock(" (in a block of ", error.blockSize, into: &line)
+            appendWhatIsWrong(error, into: &line)
+        case .freeBlock:
+            line.append("free block ")
+            line.appendHex(UInt64(error.pointer))
+            appendBlock(" (", error.blockSize, into: &line, unit: " bytes)")
+            appendWhatIsWrong(error, into: &line)
+        case .pool:
+            line.append("the pool")
+            appendBlock(", blocks of ", error.blockSize, into: &line, unit: " bytes")
+            appendWhatIsWrong(error, into: &line)
         }
         if error.hasOwner {
             line.append("; allocated by task ")
@@ -148,6 +104,35 @@ enum ErrorReport {
         }
         line.append("; found by task ")
         line.append(error.caller)
+    }
+
+    /// `prefix`, the block size, `unit` — or nothing when the size is unknown (0).
+    private static func appendBlock(_ prefix: StaticString, _ size: UInt64, into line: inout TextLine, unit: StaticString = ")") {
+        if size == 0 { return }
+        line.append(prefix)
+        line.append(size)
+        line.append(unit)
+    }
+
+    /// What the status says of the subject, with the record's detail.
+    private static func appendWhatIsWrong(_ error: ErrorRecord, into line: inout TextLine) {
+        switch error.status {
+        case DMMSStatus.overrun:
+            line.append(" written past its end: first damaged byte at offset ")
+            line.append(error.offset)
+        case DMMSStatus.writeAfterFree:
+            line.append(" written after free: first damaged byte at offset ")
+            line.append(error.offset)
+        case DMMSStatus.doubleFree: line.append(" is already free")
+        case DMMSStatus.notBlock: line.append(" is not the start of a buffer")
+        case DMMSStatus.notOwned: line.append(" is not in the pool")
+        default: break
+        }
+        if let detail = error.detail {
+            line.append(error.status == DMMSStatus.overrun ? " (" : ": ")
+            line.append(detail)
+            if error.status == DMMSStatus.overrun { line.append(")") }
+        }
     }
 
     /// " at file:line", " at 0xADDR" for a code address, or nothing.
