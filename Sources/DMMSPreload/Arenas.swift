@@ -12,7 +12,7 @@ import CDMMS
 
 enum Arenas {
     /// The pool for the calling thread's allocation, its lock held (when it
-    /// has one) with this token: release it with `lockHeld`. nil when the OS
+    /// has one) with this token: release it with `withLockHeld`. nil when the OS
     /// refuses memory.
     @inline(__always)
     static func lockForThread() -> (pool: Pool, token: Platform.LockToken)? {

@@ -19,7 +19,7 @@ private func allocate(_ size: UInt, alignment: UInt, caller: UnsafeRawPointer?) 
         Platform.setErrno(noMemory: true)
         return nil
     }
-    let address = pool.lockHeld(token) { $0.allocate(size: size, alignment: alignment, site: site(caller)) }
+    let address = pool.withLockHeld(token) { $0.allocate(size: size, alignment: alignment, site: site(caller)) }
     if address == 0 { Platform.setErrno(noMemory: true) }
     return UnsafeMutableRawPointer(bitPattern: address)
 }

@@ -8,7 +8,7 @@ final class SlackRuleTests: XCTestCase {
     /// N, L, G at order 0 after each step, and D = N - 2L - G.
     private func counts(_ pool: TestPool) -> (n: UInt64, l: UInt64, g: UInt64, d: Int64) {
         let o = pool.state.pointee.orders[at: 0]
-        return (o.blocks, o.lazyFree, o.globalFree, o.slack)
+        return (o.blocks, o.lazyFree, o.globalFree, o.lazyCredit)
     }
 
     func testFreesStayLazyWhileTheSlackAllows() {

@@ -60,7 +60,7 @@ extension PoolState {
         let bytes = blockSize(order)
         markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: bytes &- size)
         countAllocation(order: order, bytes: bytes, requested: size)
-        if diagnostics { dress(block, key: key, order: order, bytes: bytes, requested: size, site: site) }
+        if diagnostics { writeGuardAndRecord(block, key: key, order: order, bytes: bytes, requested: size, site: site) }
         return block
     }
 
@@ -95,7 +95,7 @@ extension PoolState {
     /// Diagnostics' one call at allocation: writes the guard (and the tail)
     /// and the owner record of a buffer just allocated (`bytes`: its block's).
     @inline(__always)
-    private mutating func dress(_ block: UInt, key: UInt64, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
+    private mutating func writeGuardAndRecord(_ block: UInt, key: UInt64, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
         if guarded { writeGuard(block: block, key: key, requested: requested, blockBytes: bytes) }
         if tracksOwners {
             let owner = addOwnedBuffer(task: Platform.taskId(), site: site)
@@ -122,12 +122,12 @@ extension PoolState {
                                    key: blockKey(address)), DMMSStatus.ok)
             }
         }
-        return (nil, rejected(address, region: region))
+        return (nil, reportNotLive(address, region: region))
     }
 
     /// Why `address` is not a live buffer: recorded, counted, returned.
     @inline(never)
-    private mutating func rejected(_ address: UInt, region: Int) -> dmms_status_t {
+    private mutating func reportNotLive(_ address: UInt, region: Int) -> dmms_status_t {
         var error = ErrorRecord(.address, status: DMMSStatus.notBlock, pointer: address)
         if region < 0 {
             if !isMetadata(address) { error.status = DMMSStatus.notOwned }
@@ -240,7 +240,7 @@ extension PoolState {
         counters.bytesQuarantined &+= UInt64(blockSize(block.order))
         counters.quarantinedBuffers &+= 1
         counters.corruptions &+= 1
-        restoreSlack(order: block.order)
+        restoreLazyCredit(order: block.order)
     }
 
     // MARK: free
@@ -326,11 +326,11 @@ extension PoolState {
         // In place: still one free and one allocation, the caller the new owner.
         countRelease(order: block.order, requested: buffer.requested)
         if newOrder < block.order { shrinkInPlace(block, to: newOrder) }
-        if newOrder != block.order { restoreSlack(order: block.order) }
+        if newOrder != block.order { restoreLazyCredit(order: block.order) }
         let bytes = blockSize(newOrder)
         markAllocated(address, order: newOrder, slack: bytes &- size, in: block.region)
         countAllocation(order: newOrder, bytes: bytes, requested: size)
-        dress(address, key: buffer.key, order: newOrder, bytes: bytes, requested: size, site: site)
+        writeGuardAndRecord(address, key: buffer.key, order: newOrder, bytes: bytes, requested: size, site: site)
         return address
     }
 

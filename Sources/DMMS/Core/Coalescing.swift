@@ -150,18 +150,18 @@ extension PoolState {
     @inline(__always)
     mutating func release(_ block: UInt, key: UInt64, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
         // D as the rule reads it: with the freed block still allocated.
-        let d = orders[at: order].slack &+ 1
+        let d = orders[at: order].lazyCredit &+ 1
         internalCheck(coalesce != UInt32(DMMS_COALESCE_LAZY) || d >= 0, "the slack rule: D >= 0 before every free")
         if coalesce == UInt32(DMMS_COALESCE_ON_DEMAND) || (coalesce == UInt32(DMMS_COALESCE_LAZY) && d >= 2) {
             pushLazy(block, key: key, order: order, tag: tag)
         } else {
-            releaseGlobally(block, order: order, region: region, slack: d)
+            releaseGlobally(block, order: order, region: region, credit: d)
         }
     }
 
     /// A free that joins: eager coalescing always, lazy coalescing at D <= 1.
     @inline(never)
-    private mutating func releaseGlobally(_ block: UInt, order: Int, region: Int, slack d: Int64) {
+    private mutating func releaseGlobally(_ block: UInt, order: Int, region: Int, credit d: Int64) {
         freeGlobally(block, order: order, region: region)
         if coalesce == UInt32(DMMS_COALESCE_LAZY) && d <= 0 { joinOneLazy(order: order) }
     }
@@ -170,9 +170,9 @@ extension PoolState {
     /// `order` without a free (an in-place realloc, a quarantine): D must not
     /// go negative, or the pool could never return to its top blocks.
     @inline(__always)
-    mutating func restoreSlack(order: Int) {
+    mutating func restoreLazyCredit(order: Int) {
         if coalesce != UInt32(DMMS_COALESCE_LAZY) { return }
-        while orders[at: order].slack < 0 && orders[at: order].lazyFree > 0 {
+        while orders[at: order].lazyCredit < 0 && orders[at: order].lazyFree > 0 {
             if !joinOneLazy(order: order) { return }
         }
     }

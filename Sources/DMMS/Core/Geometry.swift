@@ -8,7 +8,14 @@
 //                carved into top blocks when it joins the pool
 //   buddy        the other half of the block a block was split from:
 //                address ^ blockSize (blocks are aligned to their size)
-//   slack        block size - requested size of an allocated buffer
+//   slack        block size - requested size of an allocated buffer (not
+//                Barkley & Lee's per-order D: that is OrderRow.lazyCredit)
+//
+// Bounds on orders, from the widest to the narrowest:
+//   DMMS_MAX_ORDERS  entries of dmms_stats_t.orders (the C ABI: 48)
+//   maxOrders        orders any pool can use (the map's tag byte: 40)
+//   orderLimit       orders this pool can use (its block sizes fit a word)
+//   orderCount       one past this pool's largest top block (stats order_count)
 
 /// One value per order: the block map's tag byte holds 40 orders (see BlockMap).
 typealias PerOrder<Element> = InlineArray<40, Element>

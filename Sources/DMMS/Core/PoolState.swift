@@ -40,9 +40,11 @@ struct OrderRow {
     /// N = inUse + L + G.
     @inline(__always) var blocks: UInt64 { inUse &+ lazyFree &+ globalFree }
 
-    /// Barkley & Lee's D = N - 2L - G = inUse - L: how many more frees at
-    /// this size may stay lazy before the size must start joining again.
-    @inline(__always) var slack: Int64 { Int64(bitPattern: inUse &- lazyFree) }
+    /// Barkley & Lee's D = N - 2L - G = inUse - L (the "slack" of their
+    /// slack rule; here "credit", as "slack" names a buffer's unused bytes):
+    /// how many more frees at this size may stay lazy before the size must
+    /// start joining again.
+    @inline(__always) var lazyCredit: Int64 { Int64(bitPattern: inUse &- lazyFree) }
 }
 
 /// Pool-wide counters: the dmms_stats_t figures that are not per order.

@@ -14,14 +14,14 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// any errors it recorded, lock released.
     @inline(__always)
     func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
-        lockHeld(pointee.threadSafe ? Platform.lock(poolLock) : Platform.noLock, body)
+        withLockHeld(pointee.threadSafe ? Platform.lock(poolLock) : Platform.noLock, body)
     }
 
     /// Runs `body` with the pool lock (if any) already held by the caller
     /// (`token`: what taking it returned), releases it, then delivers the
     /// errors `body` recorded.
     @inline(__always)
-    func lockHeld<Result>(_ token: Platform.LockToken, _ body: (inout PoolState) -> Result) -> Result {
+    func withLockHeld<Result>(_ token: Platform.LockToken, _ body: (inout PoolState) -> Result) -> Result {
         let before = pointee.errorCount
         let result = body(&pointee)
         if pointee.errorCount == before {
