@@ -160,8 +160,8 @@ int main(void) {
     dmms_show(p, 1, collect, NULL);
     CHECK(strstr(text, "status        bytes     blocks  avg block  max block") != NULL);
     CHECK(strstr(text, "cumulative") != NULL);
-    CHECK(strstr(text, "high water") != NULL);
-    CHECK(strstr(text, "suggested pool size") != NULL);
+    CHECK(strstr(text, "high_water") != NULL);
+    CHECK(strstr(text, "suggested_pool_size") != NULL);
     clear_text();
     dmms_show(p, 3, collect, NULL);
     CHECK(strstr(text, "live buffers") != NULL && strstr(text, "free blocks") != NULL);

@@ -156,7 +156,7 @@ def test_the_example_explores_a_pool(tmp_path):
     output = result.stdout
     assert "caught: DMMS_E_OVERRUN" in output and "first damaged byte at offset 100" in output
     assert "3 buffers leaked since mark" in output
-    assert "block size     in use high water" in output              # show(1)
+    assert "block_size       in_use   high_water" in output          # show(1)
     assert "dmms_check: 0 problems" in output
     page = Page(report.read_text())
     assert page.count("rect", "row", "map-0") == 16

@@ -16,22 +16,15 @@ enum JSONReport {
     /// The document's members, without its braces: `line` holds the last of
     /// them when this returns (the malloc replacement adds its arenas there).
     static func writeMembers(_ pool: Pool, _ line: inout TextLine, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
-        var stats = dmms_stats_t()
-        var counters = PoolCounters()
-        var cumulative: UInt64 = 0
-        var suggested: UInt64 = 0
+        var figures = PoolFigures()
         var guardBytes: UInt32 = 0
         var flags: UInt32 = 0
-        var sequence: UInt64 = 0
         pool.locked { state in
-            state.snapshot(into: &stats)
-            counters = state.counters
-            cumulative = state.cumulativeBytes
-            suggested = state.suggestedPoolSize
+            figures = state.figures
             guardBytes = state.guarded ? state.guardBytes : 0
             flags = state.flags
-            sequence = state.sequence
         }
+        var stats = figures.stats
         line.append("\"dmms_version\": ")
         line.append(UInt64(DMMS_VERSION))
         line.append(", \"config\": {\"name\": ")
@@ -55,32 +48,13 @@ enum JSONReport {
         line.append("},")
         line.emit(out, arg)
 
-        line.append("\"stats\": {\"pool_bytes\": "); line.append(stats.pool_bytes)
-        line.append(", \"overhead_bytes\": "); line.append(stats.overhead_bytes)
-        line.append(", \"bytes_free\": "); line.append(stats.bytes_free)
-        line.append(", \"blocks_free\": "); line.append(stats.blocks_free)
-        line.append(", \"max_block_free\": "); line.append(stats.max_block_free)
-        line.append(", \"bytes_alloc\": "); line.append(stats.bytes_alloc)
-        line.append(", \"blocks_alloc\": "); line.append(stats.blocks_alloc)
-        line.append(", \"max_bytes_alloc\": "); line.append(stats.max_bytes_alloc)
-        line.append(", \"bytes_requested\": "); line.append(stats.bytes_requested)
-        line.emit(out, arg)
-        line.append(", \"total_allocs\": "); line.append(stats.total_allocs)
-        line.append(", \"total_frees\": "); line.append(stats.total_frees)
-        line.append(", \"failed_allocs\": "); line.append(stats.failed_allocs)
-        line.append(", \"splits\": "); line.append(stats.splits)
-        line.append(", \"merges\": "); line.append(stats.merges)
-        line.append(", \"demand_joins\": "); line.append(counters.demandJoins)
-        line.append(", \"overruns\": "); line.append(stats.overruns)
-        line.append(", \"bad_frees\": "); line.append(stats.bad_frees)
-        line.append(", \"double_frees\": "); line.append(stats.double_frees)
-        line.append(", \"corruptions\": "); line.append(stats.corruptions)
-        line.append(", \"writes_after_free\": "); line.append(counters.writeAfterFrees)
-        line.append(", \"undelivered_errors\": "); line.append(counters.undeliveredErrors)
-        line.append(", \"bytes_quarantined\": "); line.append(counters.bytesQuarantined)
-        line.append(", \"cumulative_bytes\": "); line.append(cumulative)
-        line.append(", \"sequence\": "); line.append(sequence)
-        line.append(", \"suggested_pool_size\": "); line.append(suggested)
+        line.append("\"stats\": {")
+        var first = true
+        figures.forEach { name, value in
+            member(&line, name, value, first: first)
+            first = false
+            if line.count > TextLine.capacity / 2 { line.emit(out, arg) }   // a line holds TextLine.capacity bytes
+        }
         line.append("},")
         line.emit(out, arg)
 
@@ -89,13 +63,7 @@ enum JSONReport {
         let last = Int(stats.order_count) &- 1
         stats.forEachOrder { k, o in
             line.append("{\"order\": "); line.append(k)
-            line.append(", \"block_size\": "); line.append(o.block_size)
-            line.append(", \"in_use\": "); line.append(o.in_use)
-            line.append(", \"high_water\": "); line.append(o.high_water)
-            line.append(", \"free_blocks\": "); line.append(o.free_blocks)
-            line.append(", \"lazy_free\": "); line.append(o.lazy_free)
-            line.append(", \"allocs\": "); line.append(o.allocs)
-            line.append(", \"failures\": "); line.append(o.failures)
+            PoolFigures.forEach(of: o) { name, value in member(&line, name, value, first: false) }
             line.append(k < last ? "}," : "}")
             line.emit(out, arg)
         }
@@ -110,6 +78,14 @@ enum JSONReport {
 
     private static func flag(_ line: inout TextLine, _ flags: UInt32, _ bit: UInt32) {
         if flags & bit != 0 { line.append("true") } else { line.append("false") }
+    }
+
+    /// `"name": value`, after a comma unless it is the first member.
+    private static func member(_ line: inout TextLine, _ name: StaticString, _ value: UInt64, first: Bool) {
+        line.append(first ? "\"" : ", \"")
+        line.append(name)
+        line.append("\": ")
+        line.append(value)
     }
 
     /// `"file": "…", "line": n` for a file site, `"site": "…"` for a code address.

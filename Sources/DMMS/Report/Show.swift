@@ -5,18 +5,8 @@ import CDMMS
 
 enum Show {
     static func show(_ pool: Pool, level: Int32, out: dmms_output_fn?, arg: UnsafeMutableRawPointer?) {
-        var stats = dmms_stats_t()
-        var extra = PoolCounters()
-        var cumulative: UInt64 = 0
-        var suggested: UInt64 = 0
-        var ownerCount = 0
-        pool.locked { state in
-            state.snapshot(into: &stats)
-            extra = state.counters
-            cumulative = state.cumulativeBytes
-            suggested = state.suggestedPoolSize
-            ownerCount = state.ownerCount
-        }
+        let figures = pool.locked { $0.figures }
+        var stats = figures.stats
         var line = TextLine("pool '")
         line.append(cString: pool.nameCString)
         line.append("': ")
@@ -43,61 +33,36 @@ enum Show {
         line.emit(out, arg)
         line.append("cumulative")
         line.emit(out, arg)
-        tableRow(&line, "  alloc", cumulative, stats.total_allocs, max: nil)
+        tableRow(&line, "  alloc", figures.cumulativeBytes, stats.total_allocs, max: nil)
         line.emit(out, arg)
         if level < 1 { return }
 
         line.emit(out, arg)
-        line.append(" block size     in use high water       free       lazy       allocs   failures")
+        // Per block size, then every figure of the pool, each under its name
+        // (PoolFigures: the JSON report prints the same list).
+        PoolFigures.forEach(of: dmms_order_stats_t()) { name, _ in
+            line.pad(0, to: 1)
+            line.append(name, width: figureWidth)
+        }
         line.emit(out, arg)
         stats.forEachOrder { _, o in
-            line.append(o.block_size, width: 11)
-            line.append(o.in_use, width: 11)
-            line.append(o.high_water, width: 11)
-            line.append(o.free_blocks, width: 11)
-            line.append(o.lazy_free, width: 11)
-            line.append(o.allocs, width: 13)
-            line.append(o.failures, width: 11)
+            PoolFigures.forEach(of: o) { _, value in
+                line.pad(0, to: 1)
+                line.append(value, width: figureWidth)
+            }
             line.emit(out, arg)
         }
-        line.append("requested ")
-        line.append(stats.bytes_requested)
-        line.append(" bytes in ")
-        line.append(stats.blocks_alloc)
-        line.append(" buffers; peak ")
-        line.append(stats.max_bytes_alloc)
-        line.append(" block bytes; ")
-        line.append(stats.splits)
-        line.append(" splits, ")
-        line.append(stats.merges)
-        line.append(" merges, ")
-        line.append(extra.demandJoins)
-        line.append(" demand_joins; ")
-        line.append(stats.failed_allocs)
-        line.append(" failed")
         line.emit(out, arg)
-        line.append("errors: ")
-        line.append(stats.overruns)
-        line.append(" overruns, ")
-        line.append(stats.double_frees)
-        line.append(" double frees, ")
-        line.append(stats.bad_frees)
-        line.append(" bad frees, ")
-        line.append(stats.corruptions)
-        line.append(" corruptions (")
-        line.append(extra.bytesQuarantined)
-        line.append(" bytes quarantined), ")
-        line.append(extra.writeAfterFrees)
-        line.append(" writes after free, ")
-        line.append(extra.undeliveredErrors)
-        line.append(" not delivered to the handler; ")
-        line.append(UInt64(ownerCount))
-        line.append(" owners")
-        line.emit(out, arg)
-        line.append("suggested pool size: ")
-        line.append(suggested)
-        line.append(" bytes (every block size at its high-water mark at once)")
-        line.emit(out, arg)
+        var column = 0
+        figures.forEach { name, value in
+            line.append("  ")
+            line.append(name)
+            line.pad(name.utf8CodeUnitCount, to: figureWidth &+ 8)
+            line.append(value, width: figureWidth)
+            column &+= 1
+            if column % 3 == 0 { line.emit(out, arg) }
+        }
+        if column % 3 != 0 { line.emit(out, arg) }
         if level < 2 { return }
 
         line.emit(out, arg)
@@ -140,6 +105,9 @@ enum Show {
             line.emit(out, arg)
         }
     }
+
+    /// The width of a figure's column: a name of dmms_order_stats_t, or a count.
+    private static let figureWidth = 12
 
     private static func tableRow(_ line: inout TextLine, _ label: StaticString, _ bytes: UInt64, _ blocks: UInt64, max: UInt64?) {
         line.append(label)

@@ -94,3 +94,72 @@ extension dmms_stats_t {
         }
     }
 }
+
+/// What the reports show of a pool, taken under one hold of its lock:
+/// dmms_stats_t and the figures beyond it.
+struct PoolFigures {
+    var stats = dmms_stats_t()
+    var counters = PoolCounters()
+    var cumulativeBytes: UInt64 = 0
+    var sequence: UInt64 = 0
+    var suggestedPoolSize: UInt64 = 0
+    var owners: UInt64 = 0
+
+    /// The one list of a pool's figures, each by its name (dmms_stats_t's
+    /// where it has one), in the order dmms_show and the JSON report print
+    /// them.
+    func forEach(_ body: (StaticString, UInt64) -> Void) {
+        body("pool_bytes", stats.pool_bytes)
+        body("overhead_bytes", stats.overhead_bytes)
+        body("bytes_free", stats.bytes_free)
+        body("blocks_free", stats.blocks_free)
+        body("max_block_free", stats.max_block_free)
+        body("bytes_alloc", stats.bytes_alloc)
+        body("blocks_alloc", stats.blocks_alloc)
+        body("max_bytes_alloc", stats.max_bytes_alloc)
+        body("bytes_requested", stats.bytes_requested)
+        body("total_allocs", stats.total_allocs)
+        body("total_frees", stats.total_frees)
+        body("failed_allocs", stats.failed_allocs)
+        body("splits", stats.splits)
+        body("merges", stats.merges)
+        body("demand_joins", counters.demandJoins)
+        body("overruns", stats.overruns)
+        body("bad_frees", stats.bad_frees)
+        body("double_frees", stats.double_frees)
+        body("corruptions", stats.corruptions)
+        body("writes_after_free", counters.writeAfterFrees)
+        body("undelivered_errors", counters.undeliveredErrors)
+        body("bytes_quarantined", counters.bytesQuarantined)
+        body("cumulative_bytes", cumulativeBytes)
+        body("sequence", sequence)
+        body("suggested_pool_size", suggestedPoolSize)
+        body("owners", owners)
+    }
+
+    /// Likewise for one block size (dmms_order_stats_t).
+    static func forEach(of order: dmms_order_stats_t, _ body: (StaticString, UInt64) -> Void) {
+        body("block_size", order.block_size)
+        body("in_use", order.in_use)
+        body("high_water", order.high_water)
+        body("free_blocks", order.free_blocks)
+        body("lazy_free", order.lazy_free)
+        body("allocs", order.allocs)
+        body("failures", order.failures)
+    }
+}
+
+extension PoolState {
+    var figures: PoolFigures {
+        mutating get {
+            var figures = PoolFigures()
+            snapshot(into: &figures.stats)
+            figures.counters = counters
+            figures.cumulativeBytes = cumulativeBytes
+            figures.sequence = sequence
+            figures.suggestedPoolSize = suggestedPoolSize
+            figures.owners = UInt64(ownerCount)
+            return figures
+        }
+    }
+}

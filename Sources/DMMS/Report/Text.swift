@@ -115,11 +115,16 @@ struct TextLine {
         append(value)
     }
 
+    /// Right-aligns `text` in a field of `width`.
+    mutating func append(_ text: StaticString, width: Int) {
+        pad(text.utf8CodeUnitCount, to: width)
+        append(text)
+    }
+
     mutating func pad(_ used: Int, to width: Int) {
         var i = used
         while i < width { byte(UInt8(ascii: " ")); i &+= 1 }
     }
-
 
     // MARK: JSON
 
