@@ -23,12 +23,8 @@ LIB      := $(BUILD)/lib
 SOURCES  := $(shell find Sources/DMMS -name '*.swift' | sort)
 HEADERS  := include/dmms.h Sources/CDMMS/platform.h Sources/CDMMS/module.modulemap
 
-# Embedded Swift: no runtime, no metadata, nothing but libc (Tests/check-library.sh
-# checks it). The version script exports dmms_* and nothing else.
-EMBEDDED := -enable-experimental-feature Embedded -wmo -parse-as-library -O -g \
-            -enforce-exclusivity=unchecked -swift-version 5 -I Sources/CDMMS \
-            -Xfrontend -function-sections -Xfrontend -disable-stack-protector
-LDSHARED := -emit-library -use-ld=lld -Xlinker --gc-sections
+# How the Swift sources are compiled, for every build of them: mk/swift.mk.
+include mk/swift.mk
 
 LINK_C   := -I include -L $(LIB) -ldmms -Wl,-rpath,$(abspath $(LIB))
 
@@ -48,7 +44,7 @@ library_flags_lib-checked := -D DMMS_INTERNAL_CHECKS
 $(LIB)/libdmms.so.0 $(CHECKED_LIB)/libdmms.so.0: $(BUILD)/%/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
 	@mkdir -p $(@D)
 	$(SWIFTC) $(EMBEDDED) $(library_flags_$*) $(LDSHARED) -Xlinker --version-script=$(BUILD)/dmms.map \
-	    -Xlinker -soname=libdmms.so.0 -module-name DMMS $(SOURCES) -o $@
+	    -Xlinker -soname=libdmms.so.0 $(SOURCES) -o $@
 
 $(LIB)/libdmms.so: $(LIB)/libdmms.so.0
 	ln -sf libdmms.so.0 $@
@@ -76,7 +72,7 @@ $(BUILD)/obj/%.o: Sources/DMMSPreload/%.c $(PRELOAD_HEADERS)
 $(LIB)/libdmms_preload.so: $(PRELOAD_SOURCES) $(HEADERS) $(PRELOAD_HEADERS) $(BUILD)/preload.map $(PRELOAD_C) Makefile
 	@mkdir -p $(LIB)
 	$(SWIFTC) $(EMBEDDED) -I Sources/DMMSPreload/CPreload $(LDSHARED) -Xlinker --version-script=$(BUILD)/preload.map \
-	    -Xlinker -soname=libdmms_preload.so -module-name DMMS $(PRELOAD_SOURCES) $(PRELOAD_C) -o $@
+	    -Xlinker -soname=libdmms_preload.so $(PRELOAD_SOURCES) $(PRELOAD_C) -o $@
 
 preload: $(LIB)/libdmms_preload.so
 
@@ -110,21 +106,21 @@ $(BUILD)/tests/%: Tests/c/%.c Tests/c/check.h include/dmms.h $(LIB)/libdmms.so
 # test-runners comes first: it shows that a failing test fails each runner.
 TEST_SUITES  := test-runners test-c test-examples test-swift test-preload
 CHECK_SUITES := test-c test-swift test-examples
--include mk/*.mk
+-include $(filter-out mk/swift.mk,$(wildcard mk/*.mk))
 
 # Every suite runs, even after one fails; the summary names each failed suite
 # and the run fails if any did.
 test: deps
-	@bash Tests/run-suites.sh "$(MAKE)" $(TEST_SUITES)
+	@bash Tests/harness/run-suites.sh "$(MAKE)" $(TEST_SUITES)
 
 check:
-	@bash Tests/run-suites.sh "$(MAKE)" $(CHECK_SUITES)
+	@bash Tests/harness/run-suites.sh "$(MAKE)" $(CHECK_SUITES)
 
 test-c: $(C_TESTS) lib preload $(CHECKED_LIB)/libdmms.so.0
-	@bash Tests/run-c-tests.sh $(C_TESTS)
+	@bash Tests/harness/run-c-tests.sh $(C_TESTS)
 	@echo "the model test again, the core's internal checks on:"
-	@LD_LIBRARY_PATH=$(CHECKED_LIB) bash Tests/run-c-tests.sh $(BUILD)/tests/test_random
-	@bash Tests/check-library.sh
+	@LD_LIBRARY_PATH=$(CHECKED_LIB) bash Tests/harness/run-c-tests.sh $(BUILD)/tests/test_random
+	@bash Tests/library/check-library.sh
 
 # swift test's whole output goes to a log; a failure prints the failing tests'
 # lines (XCTest and Swift Testing) and the log's path.
@@ -172,8 +168,7 @@ LLVM_BIN := $(dir $(shell command -v $(SWIFTC)))
 
 coverage: $(C_TESTS) $(EXAMPLES)
 	@mkdir -p $(COV) && rm -f $(COV)/*.profraw
-	$(SWIFTC) -emit-library -parse-as-library -O -profile-generate -profile-coverage-mapping \
-	    -enforce-exclusivity=unchecked -swift-version 5 -I Sources/CDMMS -module-name DMMS $(SOURCES) \
+	$(SWIFTC) $(COVERED) -emit-library $(SOURCES) \
 	    -Xlinker -soname=libdmms.so.0 -emit-module-path $(COV)/DMMS.swiftmodule -o $(COV)/libdmms.so.0
 	@for t in $(C_TESTS) $(EXAMPLES); do \
 	    LD_LIBRARY_PATH=$(COV) LLVM_PROFILE_FILE=$(abspath $(COV))/c-%p.profraw $$t > $(COV)/run.out 2>&1 || { echo "FAILED: $$t"; tail -5 $(COV)/run.out; exit 1; }; \
@@ -182,7 +177,7 @@ coverage: $(C_TESTS) $(EXAMPLES)
 	$(LLVM_BIN)llvm-profdata merge -o $(COV)/all.profdata $(COV)/*.profraw .build/debug/codecov/*.profraw
 	$(LLVM_BIN)llvm-cov report $(COV)/libdmms.so.0 -object .build/debug/DMMSPackageTests.xctest \
 	    -instr-profile $(COV)/all.profdata -ignore-filename-regex='(\.build|Tests|CDMMS|DMMSPreload)/' | tee $(COV)/report.txt
-	bash Tests/coverage-sites.sh $(LLVM_BIN)llvm-cov $(COV)/libdmms.so.0 .build/debug/DMMSPackageTests.xctest $(COV)/all.profdata
+	bash Tests/coverage/coverage-sites.sh $(LLVM_BIN)llvm-cov $(COV)/libdmms.so.0 .build/debug/DMMSPackageTests.xctest $(COV)/all.profdata
 	@awk -v floor=$(COVERAGE_FLOOR) '$$1 == "TOTAL" { lines = $$10; sub(/%/, "", lines); found = 1 } \
 	    END { if (!found) { print "coverage: no TOTAL line"; exit 1 } \
 	          printf "coverage: %s%% of the core'"'"'s lines (floor %s%%)\n", lines, floor; \

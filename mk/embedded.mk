@@ -20,9 +20,6 @@ emb_target_armv7em-none-none-eabi := -target armv7em-none-none-eabi
 emb_target_armv7m-none-none-eabi  := -target armv7em-none-none-eabi -Xcc -mcpu=cortex-m3 -Xcc -mfloat-abi=soft
 emb_target_riscv32-none-none-eabi := -target riscv32-none-none-eabi
 
-# The host library's Embedded flags, for size instead of speed. The Swift
-# compile sees only the freestanding headers of examples/baremetal/include.
-EMB_SWIFTFLAGS = $(filter-out -O -g,$(EMBEDDED)) -Osize -Xcc -I$(EMB_SRC)/include
 
 # LLVM tools of the Swift toolchain (lld can garbage-collect a relocatable link).
 EMB_TOOLS    := $(dir $(realpath $(shell command -v $(SWIFTC))))
@@ -41,7 +38,7 @@ embedded: $(EMB_LIBS)
 # exports dmms_* only and asks the C library for memset/memcpy/memmove alone.
 $(EMB_BUILD)/%/libdmms.a: $(SOURCES) $(HEADERS) $(EMB_SRC)/include/string.h mk/embedded.mk
 	@mkdir -p $(@D)
-	$(SWIFTC) $(emb_target_$*) $(EMB_SWIFTFLAGS) -c -module-name DMMS $(SOURCES) -o $(@D)/dmms-whole.o
+	$(SWIFTC) $(emb_target_$*) $(EMB_SWIFTFLAGS) -c $(SOURCES) -o $(@D)/dmms-whole.o
 	$(EMB_LLD) -r --gc-sections \
 	    $$($(EMB_NM) --defined-only $(@D)/dmms-whole.o | awk '$$2 == "T" && $$3 ~ /^dmms_/ { printf " -u %s", $$3 }') \
 	    $(@D)/dmms-whole.o -o $(@D)/dmms.o
@@ -53,13 +50,13 @@ embedded-size: $(EMB_LIBS)
 	@size $(EMB_LIBS)
 
 # ---- self-test firmware ------------------------------------------------------
-EMB_FW_SRC  := $(EMB_SRC)/selftest.c $(EMB_SRC)/board.h $(EMB_SRC)/semihosting.h include/dmms.h
-EMB_FW_C    := -Os -g -std=c11 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -I include
+EMB_FW_SRC  := Tests/embedded/selftest.c $(EMB_SRC)/board.h $(EMB_SRC)/semihosting.h include/dmms.h
+EMB_FW_C    := -Os -g -std=c11 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -I include -I $(EMB_SRC)
 
 ARM_CC      ?= arm-none-eabi-gcc
 ARM_LINK    := -nostartfiles -T $(EMB_SRC)/cortex-m/link.ld --specs=nano.specs \
                -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,-z,noexecstack
-ARM_FW      := $(EMB_SRC)/selftest.c $(EMB_SRC)/cortex-m/startup.c $(EMB_SRC)/cortex-m/board.c
+ARM_FW      := Tests/embedded/selftest.c $(EMB_SRC)/cortex-m/startup.c $(EMB_SRC)/cortex-m/board.c
 
 $(EMB_BUILD)/cortex-m3/selftest.elf: $(EMB_FW_SRC) $(EMB_SRC)/cortex-m/* $(EMB_BUILD)/armv7m-none-none-eabi/libdmms.a
 	@mkdir -p $(@D)
@@ -75,7 +72,7 @@ $(EMB_BUILD)/cortex-m4/selftest.elf: $(EMB_FW_SRC) $(EMB_SRC)/cortex-m/* $(EMB_B
 # brings its own memset/memcpy/memmove (riscv/libc.c) and gcc's libgcc.
 RV_CC       ?= riscv64-unknown-elf-gcc
 RV_ARCH     := -march=rv32imac -mabi=ilp32 -mcmodel=medany -ffreestanding -I$(EMB_SRC)/include
-RV_FW       := $(EMB_SRC)/riscv/startup.S $(EMB_SRC)/riscv/board.c $(EMB_SRC)/selftest.c
+RV_FW       := $(EMB_SRC)/riscv/startup.S $(EMB_SRC)/riscv/board.c Tests/embedded/selftest.c
 
 $(EMB_BUILD)/riscv32/selftest.elf: $(EMB_FW_SRC) $(EMB_SRC)/riscv/* $(EMB_BUILD)/riscv32-none-none-eabi/libdmms.a
 	@mkdir -p $(@D)

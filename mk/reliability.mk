@@ -20,7 +20,6 @@ FUZZ_SECONDS       ?= 1800
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZERS      := $(FUZZ_BUILD)/ops-fuzzer $(FUZZ_BUILD)/misuse-fuzzer
-SANITIZED    := -O -g -parse-as-library -use-ld=lld -I Sources/CDMMS -module-name DMMS -D DMMS_INTERNAL_CHECKS
 # dladdr for call-site names: the Swift core refers to it; the preload library defines it.
 $(FUZZ_BUILD)/symbols.o: Sources/DMMSPreload/symbols.c
 	@mkdir -p $(@D)

@@ -54,11 +54,7 @@ enum Platform {
     /// port's hooks have no try: the lock is simply taken.
     @inline(__always)
     static func tryLock(_ storage: UnsafeMutableRawPointer) -> LockToken {
-        if let hook = lockHook {
-            hook(storage)
-            return hooksToken
-        }
-        return dmms_platform_trylock(storage)
+        lockHook != nil ? lock(storage) : dmms_platform_trylock(storage)
     }
 
     /// A walk of the registry without its lock, and the wait of a destroy for

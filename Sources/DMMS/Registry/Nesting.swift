@@ -40,16 +40,14 @@ extension Registry {
         Platform.globalLock()
         defer { Platform.globalUnlock() }
         var found: (host: Pool, buffer: UInt)? = nil
-        var link = registryHead
-        while let pool = link {
-            if pool.pointee.overlaps(memory, size: size) {
-                guard let buffer = pool.lockedQuietly({ $0.liveBufferStart(holding: memory, size: size) }) else {
-                    return .overlapping
-                }
-                if found == nil { found = (pool, buffer) }      // the newest: the innermost
-            }
-            link = pool.pointee.nextPool
+        // Every pool it overlaps must hold it inside one live buffer.
+        let straddled = firstPool { pool in
+            guard pool.pointee.overlaps(memory, size: size) else { return false }
+            guard let buffer = pool.lockedQuietly({ $0.liveBufferStart(holding: memory, size: size) }) else { return true }
+            if found == nil { found = (pool, buffer) }      // the newest: the innermost
+            return false
         }
+        if straddled != nil { return .overlapping }
         guard let (host, buffer) = found else { return .apart }
         return .inside(host: host, buffer: buffer)
     }

@@ -29,10 +29,17 @@ nonisolated(unsafe) var lastResolvedPool: UnsafeMutableRawPointer? = nil
 enum Registry {
     static func register(_ pool: Pool) {
         Platform.globalLock()
-        pool.pointee.nextPool = registryHead
-        registryHead = pool
+        push(pool)
         if let host = pool.pointee.host { host.pointee.hostedPools &+= 1 }
         Platform.globalUnlock()
+    }
+
+    /// Links a whole pool in as the newest (the registry lock held). One
+    /// pointer store publishes it to the walks that take no lock.
+    private static func push(_ pool: Pool) {
+        pool.pointee.nextPool = registryHead
+        Platform.releaseFence()                                 // the pool is whole before it is seen
+        registryHead = pool
     }
 
     static func unregister(_ pool: Pool) {
@@ -98,8 +105,7 @@ enum Registry {
             let smallest = min(settings.poolSize, Settings.smallestFirstRegion)
             if let pool = firstGranted(from: settings.poolSize, downTo: smallest, { makePool(memory: 0, size: $0, config: settings.config) }) {
                 pool.pointee.growsFromOS = true
-                pool.pointee.nextPool = registryHead
-                registryHead = pool
+                push(pool)
                 builtinDefaultPool = pool
             }
         }
@@ -125,11 +131,9 @@ enum Registry {
         let region = first.pointee.regions[at: 0]
         guard let pool = makePool(memory: 0, size: region.end &- region.start, config: config) else { return nil }
         pool.pointee.growsFromOS = true
-        pool.pointee.name[7] = 46                               // "default" + ".N"
-        pool.pointee.name[8] = 48 &+ UInt8(truncatingIfNeeded: arenaCount)
-        pool.pointee.nextPool = registryHead
-        registryHead = pool
-        Platform.releaseFence()                                 // the pool is whole before it is seen
+        pool.pointee.name[7] = UInt8(ascii: ".")                // "default" + ".N"
+        pool.pointee.name[8] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: arenaCount)
+        push(pool)
         last.pointee.nextArena = pool
         arenaCount &+= 1
         return pool

@@ -6,7 +6,7 @@
 # a library, header and dmms.pc that a C program builds against with
 # pkg-config.
 set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 lib="$root/build/lib/libdmms.so.0"
 preload="$root/build/lib/libdmms_preload.so"
 passed=0 failed=0
