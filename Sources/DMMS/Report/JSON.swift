@@ -20,21 +20,20 @@ enum JSONReport {
         var guardBytes: UInt32 = 0
         var flags: UInt32 = 0
         pool.locked { state in
-            figures = state.figures
+            state.snapshot(into: &figures)
             guardBytes = state.guarded ? state.guardBytes : 0
             flags = state.flags
         }
-        var stats = figures.stats
         line.append("\"dmms_version\": ")
         line.append(UInt64(DMMS_VERSION))
         line.append(", \"config\": {\"name\": ")
         line.appendJSON(cString: pool.nameCString, limit: 32)
         line.append(", \"min_block\": ")
-        line.append(stats.min_block)
+        line.append(figures.stats.min_block)
         line.append(", \"guard_bytes\": ")
         line.append(UInt64(guardBytes))
         line.append(", \"coalesce\": \"")
-        line.append(Show.coalesceName(stats.coalesce))
+        line.append(Show.coalesceName(figures.stats.coalesce))
         line.append("\", \"flags\": ")
         line.append(UInt64(flags))
         line.append(", \"thread_safe\": ")
@@ -60,8 +59,8 @@ enum JSONReport {
 
         line.append("\"orders\": [")
         line.emit(out, arg)
-        let last = Int(stats.order_count) &- 1
-        stats.forEachOrder { k, o in
+        let last = Int(figures.stats.order_count) &- 1
+        figures.stats.forEachOrder { k, o in
             line.append("{\"order\": "); line.append(k)
             PoolFigures.forEach(of: o) { name, value in member(&line, name, value, first: false) }
             line.append(k < last ? "}," : "}")

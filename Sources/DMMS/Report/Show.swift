@@ -5,18 +5,18 @@ import CDMMS
 
 enum Show {
     static func show(_ pool: Pool, level: Int32, out: dmms_output_fn?, arg: UnsafeMutableRawPointer?) {
-        let figures = pool.locked { $0.figures }
-        var stats = figures.stats
+        var figures = PoolFigures()
+        pool.locked { $0.snapshot(into: &figures) }
         var line = TextLine("pool '")
         line.append(cString: pool.nameCString)
         line.append("': ")
-        line.append(stats.pool_bytes)
+        line.append(figures.stats.pool_bytes)
         line.append(" bytes in blocks, ")
-        line.append(stats.overhead_bytes)
+        line.append(figures.stats.overhead_bytes)
         line.append(" of metadata, min block ")
-        line.append(stats.min_block)
+        line.append(figures.stats.min_block)
         line.append(", ")
-        line.append(coalesceName(stats.coalesce))
+        line.append(coalesceName(figures.stats.coalesce))
         line.append(" coalescing")
         line.emit(out, arg)
 
@@ -27,13 +27,13 @@ enum Show {
         line.emit(out, arg)
         line.append("current")
         line.emit(out, arg)
-        tableRow(&line, "   free", stats.bytes_free, stats.blocks_free, max: stats.max_block_free)
+        tableRow(&line, "   free", figures.stats.bytes_free, figures.stats.blocks_free, max: figures.stats.max_block_free)
         line.emit(out, arg)
-        tableRow(&line, "  alloc", stats.bytes_alloc, stats.blocks_alloc, max: nil)
+        tableRow(&line, "  alloc", figures.stats.bytes_alloc, figures.stats.blocks_alloc, max: nil)
         line.emit(out, arg)
         line.append("cumulative")
         line.emit(out, arg)
-        tableRow(&line, "  alloc", figures.cumulativeBytes, stats.total_allocs, max: nil)
+        tableRow(&line, "  alloc", figures.cumulativeBytes, figures.stats.total_allocs, max: nil)
         line.emit(out, arg)
         if level < 1 { return }
 
@@ -45,7 +45,7 @@ enum Show {
             line.append(name, width: figureWidth)
         }
         line.emit(out, arg)
-        stats.forEachOrder { _, o in
+        figures.stats.forEachOrder { _, o in
             PoolFigures.forEach(of: o) { _, value in
                 line.pad(0, to: 1)
                 line.append(value, width: figureWidth)

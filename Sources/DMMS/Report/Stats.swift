@@ -150,16 +150,14 @@ struct PoolFigures {
 }
 
 extension PoolState {
-    var figures: PoolFigures {
-        mutating get {
-            var figures = PoolFigures()
-            snapshot(into: &figures.stats)
-            figures.counters = counters
-            figures.cumulativeBytes = cumulativeBytes
-            figures.sequence = sequence
-            figures.suggestedPoolSize = suggestedPoolSize
-            figures.owners = UInt64(ownerCount)
-            return figures
-        }
+    /// Fills `figures` in place (dmms_stats_t is kilobytes: a report on a
+    /// small task's stack keeps one copy).
+    mutating func snapshot(into figures: inout PoolFigures) {
+        snapshot(into: &figures.stats)
+        figures.counters = counters
+        figures.cumulativeBytes = cumulativeBytes
+        figures.sequence = sequence
+        figures.suggestedPoolSize = suggestedPoolSize
+        figures.owners = UInt64(ownerCount)
     }
 }
