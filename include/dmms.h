@@ -83,6 +83,8 @@ typedef struct dmms_config_s {
     uint32_t    guard_bytes;   /* 0..64; default 8                                      */
     uint32_t    coalesce;      /* DMMS_COALESCE_*                                       */
     const char *name;          /* shown in reports; copied (at least 31 chars kept)     */
+    uint32_t    max_joins;     /* on-demand joins per call, 0 = no limit (default): see */
+                               /* "Time" under allocation                               */
 } dmms_config_t;
 
 /* Fills *cfg with the defaults (thread safe, guard 8, track owner, lazy, min
@@ -164,9 +166,18 @@ dmms_status_t dmms_set_default_pool(dmms_pool_t *pool);
  * minimum buffer. A request that cannot be met returns NULL, counts in
  * failed_allocs and its order's failures, and is reported as DMMS_E_NO_MEMORY.
  * Sizes never overflow: SIZE_MAX or sizes past the largest block fail.
- * Time: bounded, except that a request that finds no free block may first
- * join every lazily freed block (O(lazily freed blocks), counted in the
- * "demand_joins" figure of dmms_show and the JSON report).
+ * Time: bounded, except that under lazy and on-demand coalescing a request
+ * that finds no free block first joins lazily freed blocks, smallest first,
+ * until a block of its size appears: each join frees one lazy block and joins
+ * it as far as it goes (O(block sizes)); there are at most as many as lazily
+ * freed blocks below its size. With config.max_joins = n > 0 (DMMS_MAX_JOINS
+ * for the default pool) a call does at most n joins: a request that needs
+ * more fails (DMMS_E_NO_MEMORY; its report says the budget was reached and how
+ * many lazily freed blocks remain below its size), and the joins done are
+ * kept for later calls. With 0 (the default) no request fails where eager
+ * coalescing would have met it. Counted in dmms_show and the JSON report:
+ * "demand_joins" (requests that joined), "most_joins_in_a_call",
+ * "join_budget_failures".
  * Threads: safe (with DMMS_F_THREAD_SAFE).
  */
 void *dmms_pool_alloc(dmms_pool_t *pool, size_t size);
@@ -283,8 +294,8 @@ typedef struct dmms_stats_s {
  * handle (checked first), DMMS_E_INVALID_ARG for out NULL; both reported.
  * Time O(block sizes). */
 dmms_status_t dmms_stats(dmms_pool_t *pool, dmms_stats_t *out);
-/* How many requests found no free block and first joined every lazily freed
- * block (the one step whose work is not bounded: O(lazily freed blocks)).
+/* How many requests found no free block and first joined lazily freed blocks
+ * (the one step whose work only config.max_joins bounds; see allocation).
  * 0 for a bad handle (reported). Time O(1). */
 uint64_t dmms_demand_joins(dmms_pool_t *pool);
 /* Sets every high-water mark (and max_bytes_alloc) to the current value.
@@ -379,7 +390,11 @@ typedef void (*dmms_error_fn)(const dmms_error_t *err, void *arg);
 /* Installs the process-wide error handler and its argument, as one: a report
  * made while another thread changes the handler gets either the old pair or
  * the new, never one's function with the other's argument. NULL restores the
- * default, which writes err->message and a newline to stderr. A handler runs on
+ * default, which writes err->message and a newline to stderr — for
+ * DMMS_E_NO_MEMORY only the first failure of each block size in a pool (and
+ * the first too large for any block), so that failing requests do not each
+ * make a system call; every failure is still counted, kept for the JSON
+ * report, and handed to an installed handler. A handler runs on
  * the thread whose call found the error, once per error, after that call has
  * released the pool lock; it may call dmms_stats, dmms_show and dmms_walk. A
  * call hands at most 4 errors to the handler (only several damaged structures

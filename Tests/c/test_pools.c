@@ -220,10 +220,70 @@ static void pools_inside_live_buffers(void) {
     CHECK_EQ(dmms_pool_destroy(outer), DMMS_OK);
 }
 
+/* The JSON report's value of `figure`, or UINT64_MAX. */
+static char json[1 << 16];
+static size_t json_used;
+static void to_json(const char *text, void *arg) {
+    (void)arg;
+    size_t n = strlen(text);
+    if (json_used + n < sizeof json) { memcpy(json + json_used, text, n); json_used += n; json[json_used] = 0; }
+}
+static uint64_t figure(dmms_pool_t *p, const char *name) {
+    json_used = 0;
+    json[0] = 0;
+    dmms_report_json(p, to_json, NULL);
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\": ", name);
+    const char *at = strstr(json, key);
+    return at ? strtoull(at + strlen(key), NULL, 10) : UINT64_MAX;
+}
+
+/* config.max_joins bounds the on-demand joins of one call: a request that
+ * needs more fails (NO_MEMORY, saying the budget was reached and how many lazy
+ * blocks remain), the joins done are kept, and later calls finish the work.
+ * Without a budget the same request joins everything it needs in one call. */
+static void join_budget(void) {
+    for (uint32_t budget = 0; budget <= 16; budget += 16) {
+        dmms_config_t c;
+        dmms_config_init(&c);
+        c.coalesce = DMMS_COALESCE_ON_DEMAND;   /* every free stays lazy: the joins all wait for a request */
+        c.max_joins = budget;
+        c.flags = DMMS_F_THREAD_SAFE;           /* no guard or record: a request of 32 bytes is one min block */
+        dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
+        enum { N = (1 << 16) / 32 };
+        static void *blocks[N];
+        for (int i = 0; i < N; i++) { blocks[i] = dmms_pool_alloc(p, 32); CHECK(blocks[i] != NULL); }
+        for (int i = 0; i < N; i++) CHECK_EQ(dmms_pool_free(p, blocks[i]), DMMS_OK);
+        CHECK_EQ(figure(p, "blocks_free"), N);               /* all lazily free, none joined */
+        reports = 0;
+        int calls = 0;
+        void *whole = NULL;
+        while (whole == NULL && calls < 2 * N) {
+            whole = dmms_pool_alloc(p, 1 << 16);             /* needs every block joined back */
+            calls++;
+            if (whole == NULL) {
+                CHECK(budget > 0);
+                CHECK(strstr(last_report, "the join budget (max_joins) was reached") != NULL);
+                CHECK(strstr(last_report, "lazily free blocks below this size remain to be joined") != NULL);
+            }
+        }
+        CHECK(whole != NULL);
+        /* Each call joins at most the budget: N lazy blocks need N joins. */
+        CHECK_EQ(figure(p, "most_joins_in_a_call"), budget ? budget : N);
+        CHECK_EQ(calls, budget ? (N + budget - 1) / budget : 1);
+        CHECK_EQ(figure(p, "join_budget_failures"), (uint64_t)(calls - 1));
+        CHECK_EQ(dmms_pool_free(p, whole), DMMS_OK);
+        CHECK_EQ(dmms_check(p), 0);
+        CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+        reports = 0;
+    }
+}
+
 int main(void) {
     dmms_set_error_handler(count_report, NULL);
     mapped_pools_are_their_largest_blocks();
     overhead_is_enough_for_every_size();
     pools_inside_live_buffers();
+    join_budget();
     return check_summary("test_pools");
 }

@@ -16,7 +16,16 @@ typedef struct {
     uint64_t pool_bytes, min_block;
     uint32_t coalesce;
     int guard, track, fill;       /* 1: the diagnostic is on */
+    uint32_t max_joins;
 } setting_t;
+
+static char json[65536];
+static size_t json_used;
+static void to_json(const char *text, void *arg) {
+    (void)arg;
+    size_t n = strlen(text);
+    if (json_used + n < sizeof json) { memcpy(json + json_used, text, n); json_used += n; json[json_used] = 0; }
+}
 
 /* Runs in the child: configure, make the pool, compare. Exit status 0 = as expected. */
 static int child(const void *arg) {
@@ -42,6 +51,11 @@ static int child(const void *arg) {
     dmms_free(r);
     r[100] = 'X';
     if ((dmms_check(NULL) > 0) != (s->fill == 1)) return 16;
+    /* the join budget, as the JSON report's config shows it */
+    char expected[64];
+    snprintf(expected, sizeof expected, "\"max_joins\": %u,", s->max_joins);
+    dmms_report_json(NULL, to_json, NULL);
+    if (strstr(json, expected) == NULL) return 17;
     return 0;
 }
 
@@ -125,27 +139,57 @@ static void no_memory_never_aborts(void) {
     CHECK(strstr(err, "dmms: DMMS_E_NO_MEMORY") != NULL);     /* still reported */
 }
 
+/* The default handler prints the first failure of each size in a pool (and
+ * the first too large for any block), not one line per failing request: a
+ * stream of failures does not become a stream of writes inside the calls.
+ * Every one is still counted. */
+static int many_failures(const void *arg) {
+    (void)arg;
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, NULL);
+    void *all = dmms_pool_alloc(p, 40000);                  /* the 64 KiB top block */
+    if (all == NULL) return 30;
+    for (int i = 0; i < 50; i++) if (dmms_pool_alloc(p, 100) != NULL) return 31;   /* one size, 50 times */
+    for (int i = 0; i < 5; i++) if (dmms_pool_alloc(p, 1000) != NULL) return 32;   /* another size */
+    for (int i = 0; i < 5; i++) if (dmms_pool_alloc(p, SIZE_MAX / 4) != NULL) return 33;   /* too large for any block */
+    dmms_stats_t s;
+    if (dmms_stats(p, &s) != DMMS_OK || s.failed_allocs != 60) return 34;
+    return dmms_pool_free(p, all) == DMMS_OK ? 0 : 35;
+}
+
+static void first_failure_per_size(void) {
+    char err[8192];
+    int status = in_child(many_failures, NULL, err, sizeof err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int lines = 0;
+    for (const char *c = err; *c; c++) lines += *c == '\n';
+    CHECK_EQ(lines, 3);
+    CHECK(strstr(err, "request for 100 bytes") != NULL && strstr(err, "request for 1000 bytes") != NULL);
+}
+
 int main(void) {
     abort_on_error();
     no_memory_never_aborts();
+    first_failure_per_size();
     const uint64_t M = 1 << 20;
     setting_t cases[] = {
-        { NULL, NULL, 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_POOL_SIZE", "8M", 8 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_POOL_SIZE", "262144", 256 * 1024, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_POOL_SIZE", "banana", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_POOL_SIZE", "99999999999999999999G", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_MIN_BLOCK", "64", 64 * M, 64, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_MIN_BLOCK", "48", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_GUARD", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 0, 1, 0 },
-        { "DMMS_GUARD", "65", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_COALESCE", "eager", 64 * M, 32, DMMS_COALESCE_EAGER, 1, 1, 0 },
-        { "DMMS_COALESCE", "on_demand", 64 * M, 32, DMMS_COALESCE_ON_DEMAND, 1, 1, 0 },
-        { "DMMS_COALESCE", "sometimes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_TRACK", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 0, 0 },
-        { "DMMS_TRACK", "yes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
-        { "DMMS_FILL_FREE", "1", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 1 },
-        { "DMMS_FILL_FREE", "maybe", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0 },
+        { NULL, NULL, 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_POOL_SIZE", "8M", 8 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_POOL_SIZE", "262144", 256 * 1024, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_POOL_SIZE", "banana", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_POOL_SIZE", "99999999999999999999G", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_MIN_BLOCK", "64", 64 * M, 64, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_MIN_BLOCK", "48", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_GUARD", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 0, 1, 0, 0 },
+        { "DMMS_GUARD", "65", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_COALESCE", "eager", 64 * M, 32, DMMS_COALESCE_EAGER, 1, 1, 0, 0 },
+        { "DMMS_COALESCE", "on_demand", 64 * M, 32, DMMS_COALESCE_ON_DEMAND, 1, 1, 0, 0 },
+        { "DMMS_COALESCE", "sometimes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_TRACK", "0", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 0, 0, 0 },
+        { "DMMS_TRACK", "yes", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_FILL_FREE", "1", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 1, 0 },
+        { "DMMS_FILL_FREE", "maybe", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
+        { "DMMS_MAX_JOINS", "16", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 16 },
+        { "DMMS_MAX_JOINS", "lots", 64 * M, 32, DMMS_COALESCE_LAZY, 1, 1, 0, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[4096];
@@ -156,7 +200,8 @@ int main(void) {
         /* A refused value: exactly one line naming it. */
         int refused = cases[i].variable && (strcmp(cases[i].value, "banana") == 0 || strcmp(cases[i].value, "48") == 0 ||
                       strcmp(cases[i].value, "65") == 0 || strcmp(cases[i].value, "sometimes") == 0 ||
-                      strcmp(cases[i].value, "yes") == 0 || strcmp(cases[i].value, "maybe") == 0 || strchr(cases[i].value, 'G') != NULL);
+                      strcmp(cases[i].value, "yes") == 0 || strcmp(cases[i].value, "maybe") == 0 || strcmp(cases[i].value, "lots") == 0 ||
+                      strchr(cases[i].value, 'G') != NULL);
         CHECK_EQ(strstr(err, "dmms: ignoring ") != NULL, refused);
     }
     return check_summary("test_settings");

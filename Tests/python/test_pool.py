@@ -291,3 +291,24 @@ def test_a_pool_without_a_name_has_the_library_default():
         assert pool.show().startswith("pool 'pool':")
         assert pool.name == "pool" and "'pool'" in repr(pool)
         pool.free(pool.alloc(10))
+
+
+def test_a_join_budget_fails_a_request_and_keeps_the_joins():
+    # Every free stays lazy under on_demand: a request for the whole pool
+    # needs all of them joined back, 8 per call at most.
+    with dmms.Pool(1 << 12, coalesce="on_demand", max_joins=8, guard=0, track=False) as pool:
+        blocks = [pool.alloc(32) for _ in range(128)]
+        for b in blocks:
+            pool.free(b)
+        failures = 0
+        while True:
+            try:
+                whole = pool.alloc(1 << 12)
+                break
+            except dmms.DMMSError as e:
+                assert e.status == abi.DMMS_E_NO_MEMORY
+                assert "join budget" in str(e)
+                failures += 1
+        assert failures == 128 // 8 - 1
+        assert pool.snapshot()["stats"]["most_joins_in_a_call"] == 8
+        pool.free(whole)

@@ -55,6 +55,7 @@ class Config(Structure):
         ("guard_bytes", c_uint32),
         ("coalesce", c_uint32),
         ("name", c_char_p),
+        ("max_joins", c_uint32),
     ]
 
 

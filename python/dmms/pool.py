@@ -280,14 +280,15 @@ class Pool:
     """
 
     def __init__(self, size, *, name="pool", min_block=None, guard=None, coalesce="lazy",
-                 track=True, thread_safe=True, fill_free=False):
+                 track=True, thread_safe=True, fill_free=False, max_joins=0):
         """size: bytes of blocks (a power of two is one top block).
         name: shown in reports (None: the library's default name, as for a
         NULL name in C). min_block: power of two, 16..4096 (default 32).
         guard: guard bytes past each buffer, 0..64 (default 8; 0 turns
         overrun detection off). coalesce: 'lazy', 'eager' or 'on_demand'.
         track: record owner, call site and sequence. fill_free: fill freed
-        buffers and verify the fill on reuse. Raises DMMSError
+        buffers and verify the fill on reuse. max_joins: on-demand joins one
+        request may do (0: no limit; see dmms.h). Raises DMMSError
         (DMMS_E_INVALID_ARG) for a configuration the library refuses."""
         if coalesce not in abi.COALESCE_NAMES:
             raise ValueError(f"coalesce must be one of {', '.join(abi.COALESCE_NAMES)}")
@@ -303,6 +304,7 @@ class Pool:
             config.guard_bytes = _config(guard, ctypes.c_uint32, "guard")
         size = _config(size, ctypes.c_size_t, "size")
         config.coalesce = abi.COALESCE_NAMES[coalesce]
+        config.max_joins = _config(max_joins, ctypes.c_uint32, "max_joins")
         for flag, on in ((abi.DMMS_F_GUARD, config.guard_bytes > 0),
                          (abi.DMMS_F_TRACK_OWNER, track),
                          (abi.DMMS_F_THREAD_SAFE, thread_safe),

@@ -16,7 +16,7 @@ public func cConfigInit(_ config: UnsafeMutablePointer<dmms_config_t>?) {
     guard let config = config else { return }
     let d = PoolConfig.defaults
     config.pointee = dmms_config_t(flags: d.flags, min_block: UInt32(d.minBlock), guard_bytes: d.guardBytes,
-                                   coalesce: d.coalesce, name: nil)
+                                   coalesce: d.coalesce, name: nil, max_joins: d.maxJoins)
 }
 
 /// The validated config behind a C pointer (NULL = defaults), or nil.

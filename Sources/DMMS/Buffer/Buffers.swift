@@ -64,12 +64,34 @@ extension PoolState {
         return block
     }
 
+    /// A request that cannot be met: counted and recorded. Only the first
+    /// failure of each size (and the first too large for any block) is for
+    /// the default handler to print: every one is in the counters and the
+    /// ring, and a program's own handler gets them all, but a stream of
+    /// failures does not become a stream of writes to stderr inside calls
+    /// that real-time code expects to be bounded.
     @inline(never)
     private mutating func fail(size: UInt, order: Int?) -> UInt {
         counters.failedAllocs &+= 1
-        if let order = order { orders[at: order].failures &+= 1 }
-        recordError(ErrorRecord(.request, status: DMMSStatus.noMemory, requested: UInt64(size),
-                                blockSize: order.map { UInt64(blockSize($0)) } ?? 0))
+        var error = ErrorRecord(.request, status: DMMSStatus.noMemory, requested: UInt64(size))
+        if let order = order {
+            orders[at: order].failures &+= 1
+            error.blockSize = UInt64(blockSize(order))
+            error.repeated = orders[at: order].failures > 1
+            // Lazy blocks left below the size: the budget stopped the joins
+            // (without one they would all have been joined).
+            if maxJoins != 0 && coalesce != UInt32(DMMS_COALESCE_EAGER) {
+                error.unjoined = lazyBlocks(below: order)
+                if error.unjoined > 0 {
+                    counters.joinBudgetFailures &+= 1
+                    error.detail = "the join budget (max_joins) was reached; the joins done are kept"
+                }
+            }
+        } else {
+            counters.tooLargeRequests &+= 1
+            error.repeated = counters.tooLargeRequests > 1
+        }
+        recordError(error)
         return 0
     }
 

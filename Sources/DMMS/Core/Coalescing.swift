@@ -47,7 +47,7 @@ extension PoolState {
         while true {
             var from = lowestSetBit(globalMask | lazyMask, from: order)
             if from < 0 {
-                if coalesce == UInt32(DMMS_COALESCE_EAGER) || !joinAllLazy(below: order) { return nil }
+                if coalesce == UInt32(DMMS_COALESCE_EAGER) || !joinLazy(below: order) { return nil }
                 from = lowestSetBit(globalMask | lazyMask, from: order)
                 if from < 0 { return nil }
             }
@@ -188,24 +188,41 @@ extension PoolState {
     }
 
     /// A request found no free block: join lazily free blocks below its
-    /// order until a block of that order appears, or none is left — so no
-    /// request fails that eager coalescing would have met. O(lazily free
-    /// blocks) — the one unbounded step, counted in demandJoins.
-    mutating func joinAllLazy(below order: Int) -> Bool {
-        var joined = false
+    /// order, smallest first, until a block of that order appears, none is
+    /// left, or the call's budget (max_joins) is spent. Without a budget no
+    /// request fails that eager coalescing would have met. A join frees one
+    /// lazy block globally and joins it as far as it goes, O(orders); the
+    /// joins, O(lazily free blocks) without a budget, are the one step whose
+    /// work the slack rule does not bound. Counted in demandJoins (requests)
+    /// and mostJoinsInACall. True when a block of `order` or larger is free.
+    mutating func joinLazy(below order: Int) -> Bool {
+        var joins: UInt64 = 0
+        defer {
+            if joins > 0 {
+                counters.demandJoins &+= 1
+                counters.mostJoinsInACall = max(counters.mostJoinsInACall, joins)
+            }
+        }
         var k = 0
         while k < order {
-            while joinOneLazy(order: k) {
-                joined = true
-                if lowestSetBit(globalMask | lazyMask, from: order) >= 0 {
-                    counters.demandJoins &+= 1
-                    return true
-                }
+            while lazyMask & (UInt64(1) &<< UInt64(truncatingIfNeeded: k)) != 0 {
+                if maxJoins != 0 && joins == UInt64(maxJoins) { return false }   // the budget: fail now, later calls go on
+                if !joinOneLazy(order: k) { break }
+                joins &+= 1
+                if lowestSetBit(globalMask | lazyMask, from: order) >= 0 { return true }
             }
             k &+= 1
         }
-        if joined { counters.demandJoins &+= 1 }
-        return joined
+        return false
+    }
+
+    /// Lazily free blocks below `order`: what a request the join budget
+    /// stopped leaves for later calls to join. O(orders).
+    mutating func lazyBlocks(below order: Int) -> UInt64 {
+        var total: UInt64 = 0
+        var k = 0
+        while k < order { total &+= orders[at: k].lazyFree; k &+= 1 }
+        return total
     }
 
     // MARK: carving a region into top blocks

@@ -72,6 +72,13 @@ struct ErrorRecord {
     var line: Int32 = 0
     var sequence: UInt64 = 0
     var caller: UInt64 = 0
+    /// A request the join budget stopped: the lazily free blocks below its
+    /// size still to be joined.
+    var unjoined: UInt64 = 0
+    /// Another failure like one already reported (the same size in the same
+    /// pool): the default handler does not print it; it is counted, kept in
+    /// the ring, and handed to a program's handler.
+    var repeated = false
     /// What exactly was wrong, when the status alone does not say: every
     /// error about a call, the pool, or damage (CORRUPT, BUSY) has one.
     var detail: StaticString? = nil

@@ -10,6 +10,8 @@ struct PoolConfig {
     var guardBytes: UInt32
     var coalesce: UInt32
     var name: UnsafePointer<CChar>?
+    /// On-demand joins one call may do (0: no limit).
+    var maxJoins: UInt32 = 0
 
     /// config.min_block: a power of two in this range.
     static let minBlockRange: ClosedRange<UInt> = 16...4096
@@ -25,6 +27,7 @@ struct PoolConfig {
         if PoolConfig.problem(in: config) != nil { return nil }
         self.init(flags: config.flags, minBlockShift: log2(ofPowerOfTwo: UInt(config.min_block)),
                   guardBytes: config.guard_bytes, coalesce: config.coalesce, name: config.name)
+        maxJoins = config.max_joins
     }
 
     /// What is wrong with a dmms_config_t, or nil.
@@ -129,6 +132,7 @@ extension PoolState {
         extraBytes = guardSpan &+ recordSpan
         guardBytes = config.guardBytes
         coalesce = config.coalesce
+        maxJoins = config.maxJoins
         orderLimit = min(maxOrders, UInt.bitWidth &- 2 &- config.minBlockShift)
         self.base = base
         secret = mix64(UInt64(base) ^ 0x5EC2_E7D3_A11C_0C02 ^ UInt64(Platform.taskId()) << 32)
@@ -149,7 +153,9 @@ extension PoolState {
 
     /// The config this pool was made with (name excluded).
     var config: PoolConfig {
-        PoolConfig(flags: flags, minBlockShift: minBlockShift, guardBytes: guardBytes, coalesce: coalesce, name: nil)
+        var config = PoolConfig(flags: flags, minBlockShift: minBlockShift, guardBytes: guardBytes, coalesce: coalesce, name: nil)
+        config.maxJoins = maxJoins
+        return config
     }
 
     /// Adds memory as a region (its map at its end) and carves it.

@@ -63,6 +63,12 @@ struct PoolCounters {
     var splits: UInt64 = 0
     var merges: UInt64 = 0
     var demandJoins: UInt64 = 0
+    /// The most on-demand joins one call did (never above max_joins when set).
+    var mostJoinsInACall: UInt64 = 0
+    /// Requests that failed because the join budget (max_joins) ran out.
+    var joinBudgetFailures: UInt64 = 0
+    /// Requests larger than any block of the pool.
+    var tooLargeRequests: UInt64 = 0
     var overruns: UInt64 = 0
     var badFrees: UInt64 = 0
     var doubleFrees: UInt64 = 0
@@ -113,6 +119,8 @@ struct PoolState {
     var flags: UInt32 = 0
     var guardBytes: UInt32 = 0
     var coalesce: UInt32 = 0
+    /// On-demand joins one call may do (dmms_config_t.max_joins; 0: no limit).
+    var maxJoins: UInt32 = 0
     var minBlockShift: Int = 0
     var minBlockSize: UInt = 0
     var granuleShift: Int = 0

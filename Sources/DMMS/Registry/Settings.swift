@@ -1,6 +1,6 @@
 // Settings.swift — the default pool's configuration from the environment:
 // DMMS_POOL_SIZE (e.g. 64M), DMMS_MIN_BLOCK, DMMS_GUARD, DMMS_COALESCE
-// (lazy|eager|on_demand), DMMS_TRACK (0|1), DMMS_ABORT (1). Read from environ
+// (lazy|eager|on_demand), DMMS_MAX_JOINS, DMMS_TRACK (0|1), DMMS_ABORT (1). Read from environ
 // directly: this runs inside the first malloc of a preloaded process. A bad
 // value gets one line on stderr and the default.
 
@@ -37,6 +37,10 @@ struct Settings {
             else if matches(text, "eager") { settings.config.coalesce = UInt32(DMMS_COALESCE_EAGER) }
             else if matches(text, "on_demand") { settings.config.coalesce = UInt32(DMMS_COALESCE_ON_DEMAND) }
             else { complain("DMMS_COALESCE", text) }
+        }
+        if let text = Platform.environment("DMMS_MAX_JOINS") {
+            if let joins = parseSize(text), joins <= UInt(UInt32.max) { settings.config.maxJoins = UInt32(joins) }
+            else { complain("DMMS_MAX_JOINS", text) }
         }
         if let text = Platform.environment("DMMS_TRACK") {
             if matches(text, "0") { settings.config.flags &= ~UInt32(DMMS_F_TRACK_OWNER) }

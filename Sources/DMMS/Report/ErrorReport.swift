@@ -42,7 +42,8 @@ enum ErrorReport {
             report.message = message
             let installed = Platform.errorHandler()
             if let handler = installed.handler { handler(&report, installed.argument) }
-            let defaultPrints = installed.handler == nil && (error.status != DMMSStatus.noMemory || defaultHandlerReportsNoMemory)
+            let defaultPrints = installed.handler == nil && !error.repeated
+                && (error.status != DMMSStatus.noMemory || defaultHandlerReportsNoMemory)
             if defaultPrints || aborting {
                 Platform.writeError(text, Platform.length(of: text))
                 Platform.writeError(newline, 1)
@@ -68,6 +69,15 @@ enum ErrorReport {
             line.append(" bytes")
             appendBlock(" (a block of ", error.blockSize, into: &line)
             line.append(" cannot be met")
+            if let detail = error.detail {
+                line.append(": ")
+                line.append(detail)
+            }
+            if error.unjoined > 0 {
+                line.append("; ")
+                line.append(error.unjoined)
+                line.append(" lazily free blocks below this size remain to be joined")
+            }
         case .buffer:
             line.append("buffer ")
             line.appendHex(UInt64(error.pointer))

@@ -18,10 +18,12 @@ enum JSONReport {
     static func writeMembers(_ pool: Pool, _ line: inout TextLine, _ out: dmms_output_fn?, _ arg: UnsafeMutableRawPointer?) {
         var figures = PoolFigures()
         var guardBytes: UInt32 = 0
+        var maxJoins: UInt32 = 0
         var flags: UInt32 = 0
         pool.locked { state in
             state.snapshot(into: &figures)
             guardBytes = state.guarded ? state.guardBytes : 0
+            maxJoins = state.maxJoins
             flags = state.flags
         }
         line.append("\"dmms_version\": ")
@@ -32,6 +34,8 @@ enum JSONReport {
         line.append(figures.stats.min_block)
         line.append(", \"guard_bytes\": ")
         line.append(UInt64(guardBytes))
+        line.append(", \"max_joins\": ")
+        line.append(UInt64(maxJoins))
         line.append(", \"coalesce\": \"")
         line.append(Show.coalesceName(figures.stats.coalesce))
         line.append("\", \"flags\": ")

@@ -124,6 +124,8 @@ struct PoolFigures {
         body("splits", stats.splits)
         body("merges", stats.merges)
         body("demand_joins", counters.demandJoins)
+        body("most_joins_in_a_call", counters.mostJoinsInACall)
+        body("join_budget_failures", counters.joinBudgetFailures)
         body("overruns", stats.overruns)
         body("bad_frees", stats.bad_frees)
         body("double_frees", stats.double_frees)
