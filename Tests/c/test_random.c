@@ -39,16 +39,20 @@ typedef struct {
     uint64_t high_water[DMMS_MAX_ORDERS];
 } model_t;
 static model_t model;
+static unsigned long budget_failures;    /* requests the join budget stopped */
 static unsigned long errors_other;
 static uint64_t worst_steps;            /* most splits + merges in one call */
 static uint64_t steps_before;
 
 static int invalid_expected;           /* an alignment beyond the largest block */
+static char last_no_memory[512];       /* the report of the latest failed request */
 static void quiet_handler(const dmms_error_t *e, void *arg) {
     (void)arg;
     if (e->status == DMMS_E_INVALID_ARG && invalid_expected) {
         invalid_expected = 0;
-    } else if (e->status != DMMS_E_NO_MEMORY) {
+    } else if (e->status == DMMS_E_NO_MEMORY) {
+        snprintf(last_no_memory, sizeof last_no_memory, "%s", e->message);
+    } else {
         errors_other++;
         fprintf(stderr, "unexpected: %s\n", e->message);
     }
@@ -149,13 +153,25 @@ static void check_slack_rule(dmms_pool_t *p, const dmms_stats_t *before, int ord
     slack_rule_frees++;
 }
 
-/* A NULL answer must mean no free block of that order is left. */
-static void count_failure(dmms_pool_t *p, int order) {
+/* A NULL answer must mean no free block of that order is left, and that no
+ * join could have made one: every lazily free block below the order has been
+ * joined — unless the pool's join budget (max_joins) stopped the joins, which
+ * the report must then say. */
+static void count_failure(dmms_pool_t *p, const dmms_config_t *c, int order) {
     model.failed++;
     if (order >= 0) model.failures[order]++;
     dmms_stats_t s;
     dmms_stats(p, &s);
-    if (order >= 0 && (uint32_t)order < s.order_count) CHECK(s.max_block_free < s.orders[order].block_size);
+    if (order < 0 || (uint32_t)order >= s.order_count) return;
+    CHECK(s.max_block_free < s.orders[order].block_size);
+    uint64_t lazy_below = 0;
+    for (int k = 0; k < order; k++) lazy_below += s.orders[k].lazy_free;
+    if (c->max_joins == 0) {
+        CHECK_EQ(lazy_below, 0);
+    } else if (lazy_below > 0) {
+        budget_failures++;
+        CHECK(strstr(last_no_memory, "the join budget (max_joins) was reached") != NULL);
+    }
 }
 
 static uint64_t steps(dmms_pool_t *p) { dmms_stats_t s; dmms_stats(p, &s); return s.splits + s.merges; }
@@ -199,7 +215,7 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
             int order = order_of(c, size, 0);
             unsigned char *q = dmms_pool_realloc(p, live[i].ptr, size);
             if (q == NULL) {
-                count_failure(p, order);
+                count_failure(p, c, order);
                 failures_seen++;
                 CHECK(intact(&live[i]));
             } else {
@@ -245,7 +261,7 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
             if (refused) {
                 /* nothing counted */
             } else if (q == NULL) {
-                count_failure(p, order);
+                count_failure(p, c, order);
                 failures_seen++;
             } else {
                 CHECK(((uintptr_t)q & 15) == 0);
@@ -275,7 +291,10 @@ static unsigned long run(const char *name, dmms_pool_t *p, const dmms_config_t *
         int n = 0;
         for (int k = (int)initial.order_count - 1; k >= 0; k--)
             for (uint64_t j = 0; j < initial.orders[k].free_blocks && n < 64; j++) {
-                tops[n] = dmms_pool_alloc(p, initial.orders[k].block_size - extra_bytes(c));
+                /* Under a join budget a request may need several calls. */
+                uint64_t tries = 0;
+                do tops[n] = dmms_pool_alloc(p, initial.orders[k].block_size - extra_bytes(c));
+                while (tops[n] == NULL && c->max_joins > 0 && ++tries < (1u << 20));
                 CHECK(tops[n] != NULL);
                 n++;
             }
@@ -343,6 +362,20 @@ int main(int argc, char **argv) {
         CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
         total_ops += 150000 * scale;
 
+        /* The small pool again under a join budget (lazy and on-demand): a
+         * failure the budget caused must say so, the joins done are kept. */
+        if (policies[i] != DMMS_COALESCE_EAGER) {
+            dmms_config_init(&c);
+            c.coalesce = policies[i];
+            c.max_joins = 8;
+            p = dmms_pool_create(tiny, sizeof tiny, &c);
+            CHECK(p != NULL);
+            snprintf(label, sizeof label, "%s, 48 KiB, max_joins 8", names[i]);
+            total_failures += run(label, p, &c, 150000 * scale, 1);
+            CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+            total_ops += 150000 * scale;
+        }
+
         /* The smallest pool there is: one min block and its metadata. */
         static unsigned char smallest[8192] __attribute__((aligned(64)));
         dmms_config_init(&c);
@@ -354,8 +387,10 @@ int main(int argc, char **argv) {
         CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
         total_ops += 20000 * scale;
     }
-    printf("  %ld operations, %lu failed requests (each checked against the free blocks), "
-           "%lu lazy frees checked against the slack rule\n", total_ops, total_failures, slack_rule_frees);
+    printf("  %ld operations, %lu failed requests (each checked against the free blocks and the joins left; "
+           "%lu stopped by a join budget, as their reports say), %lu lazy frees checked against the slack rule\n",
+           total_ops, total_failures, budget_failures, slack_rule_frees);
+    CHECK(budget_failures > 0);
     CHECK(total_failures > 1000);
     CHECK_EQ(errors_other, 0);
     return check_summary("test_random");
