@@ -45,11 +45,14 @@ void contender_select(const char *name) {
             size_t n = strlen(policies[i].name);
             if (strncmp(rest, policies[i].name, n) == 0 && rest[n] == '-') {
                 contender.coalesce = policies[i].coalesce;
-                if (strcmp(rest + n + 1, "on") == 0) { contender.diagnostics = 1; return; }
-                if (strcmp(rest + n + 1, "off") == 0) { contender.diagnostics = 0; return; }
+                const char *diagnostics = rest + n + 1, *budget = strstr(diagnostics, "-j");
+                size_t length = budget ? (size_t)(budget - diagnostics) : strlen(diagnostics);
+                if (budget) contender.max_joins = (uint32_t)strtoul(budget + 2, NULL, 10);
+                if (length == 2 && strncmp(diagnostics, "on", 2) == 0) { contender.diagnostics = 1; return; }
+                if (length == 3 && strncmp(diagnostics, "off", 3) == 0) { contender.diagnostics = 0; return; }
             }
         }
-        die("unknown DMMS contender '%s' (dmms-<lazy|eager|on_demand>-<on|off>)", name);
+        die("unknown DMMS contender '%s' (dmms-<lazy|eager|on_demand>-<on|off>[-j<max_joins>])", name);
     }
 
     die("unknown contender '%s'", name);
@@ -59,6 +62,7 @@ dmms_config_t contender_config(uint32_t min_block) {
     dmms_config_t config;
     dmms_config_init(&config);
     config.coalesce = contender.coalesce;
+    config.max_joins = contender.max_joins;
     config.min_block = min_block;
     config.name = contender.name;
     if (!contender.diagnostics) {

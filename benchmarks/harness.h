@@ -37,12 +37,13 @@ typedef struct {
     char             name[32];      /* "dmms-lazy-on", "glibc", "jemalloc", ...     */
     uint32_t         coalesce;      /* DMMS_COALESCE_*                              */
     int              diagnostics;   /* DMMS: 1 = default config, 0 = off            */
+    uint32_t         max_joins;     /* DMMS: config.max_joins ("-j64": 64; 0 = none) */
     dmms_pool_t     *pool;          /* DMMS: the pool in use                        */
 } contender_t;
 
 extern contender_t contender;
 
-/* Parses "dmms-<lazy|eager|on_demand>-<on|off>", "glibc", "jemalloc",
+/* Parses "dmms-<lazy|eager|on_demand>-<on|off>[-j<max_joins>]", "glibc", "jemalloc",
  * "mimalloc" or "tcmalloc"; for a malloc name, checks that malloc
  * really comes from that library. Dies on anything else. */
 void contender_select(const char *name);

@@ -176,7 +176,8 @@ done
 done_section
 
 section "W4 adversarial (${W4_REPS} repetitions)"
-for c in "${contenders[@]}"; do
+# ...and lazy and on-demand coalescing with a join budget (config.max_joins = 64).
+for c in "${contenders[@]}" dmms-lazy-on-j64 dmms-on_demand-on-j64; do
     run "$c" adversarial --seed $SEED --pool-bytes $W4_POOL --reps $W4_REPS
 done
 done_section

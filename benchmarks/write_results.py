@@ -4,7 +4,7 @@
 Reads RAW/results.tsv (lines "R workload contender range metric value" from
 the harness), RAW/meta.tsv (the machine and the command) and
 RAW/callgrind.<contender>.<range>.out, and writes the report: the machine,
-the command, the targets of the Benchmarks issue judged from this run's
+the command, the targets judged from this run's
 figures, one table per workload with absolute figures and ratios DMMS ÷ each
 contender, the instruction counts and where DMMS spends its instructions.
 
@@ -21,6 +21,8 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DMMS = [f"dmms-{p}-{d}" for p in ("lazy", "eager", "on_demand") for d in ("on", "off")] + ["dmms-preload"]
+# W4 only: lazy and on-demand coalescing with config.max_joins = 64.
+BUDGETED = ["dmms-lazy-on-j64", "dmms-on_demand-on-j64"]
 MALLOCS = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
 FAST_MALLOCS = ["jemalloc", "mimalloc", "tcmalloc"]
 
@@ -358,10 +360,11 @@ class Report:
                 gf = self.r.get("W1", "glibc", size_range, f"{op}_p99.99_filt_ns")
                 limit_row(f"W1 {size_range}: p99.99 {op} ≤ glibc's (diag on, filtered)", df, gf,
                           f"{ns(df)} vs {ns(gf)} (raw: {ns(d)} vs {ns(g)})")
-        for c in ("dmms-lazy-on", "dmms-lazy-off"):
+        for c, bound in (("dmms-lazy-on", 1000.0), ("dmms-lazy-off", 1000.0), ("dmms-eager-on", 1000.0),
+                         ("dmms-lazy-on-j64", 2000.0)):
             v = self.r.get("W4", c, "-", "worst_filt_ns")
             kind = self.r.get("W4", c, "-", "worst_kind")
-            limit_row(f"W4: worst single op ≤ 1 µs, filtered ({c})", v, 1000.0, f"{ns(v)} ({kind})")
+            limit_row(f"W4: worst single op ≤ {bound / 1000:.0f} µs, filtered ({c})", v, bound, f"{ns(v)} ({kind})")
         for c, floor in (("dmms-lazy-off", 0.70), ("dmms-lazy-on", 0.63)):
             for size_range, label in (("small", "16–1024"), ("large", "16–65536")):
                 v = self.r.get("W3-mb32", c, size_range, "util_mean")
@@ -384,7 +387,7 @@ class Report:
                       f"{ns(lazy)} vs {ns(eager)} ({rx(ratio(lazy, eager))})")
 
         met = sum(1 for row in rows if row[2] == "**met**")
-        self.say("## Targets of the Benchmarks issue")
+        self.say("## Targets")
         self.say()
         if self.smoke:
             self.say("*Smoke run: the verdicts below are computed but mean nothing at these counts.*")
@@ -525,7 +528,7 @@ class Report:
                  "minimum over them. A large request DMMS cannot meet is still a call (it may join blocks trying).")
         self.say()
         rows = []
-        for c in self.all:
+        for c in self.all + [b for b in BUDGETED if b in self.r.contenders]:
             g = lambda m: self.r.get("W4", c, "-", m)
             rows.append([c, ns(g("worst_filt_ns")), g("worst_kind") or "–", ns(g("worst_raw_ns")),
                          ns(g("worst_free_alternate_filt_ns")), ns(g("worst_free_random_filt_ns")),
