@@ -528,7 +528,7 @@ class Report:
                  "minimum over them. A large request DMMS cannot meet is still a call (it may join blocks trying).")
         self.say()
         rows = []
-        for c in self.all + [b for b in BUDGETED if b in self.r.contenders]:
+        for c in self.all + [b for b in BUDGETED if self.r.get("W4", b, "-", "worst_filt_ns") is not None]:
             g = lambda m: self.r.get("W4", c, "-", m)
             rows.append([c, ns(g("worst_filt_ns")), g("worst_kind") or "–", ns(g("worst_raw_ns")),
                          ns(g("worst_free_alternate_filt_ns")), ns(g("worst_free_random_filt_ns")),
