@@ -4,6 +4,7 @@
 #define DMMS_TEST_CHECK_H
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static unsigned long checks_passed, checks_failed;
 
@@ -23,6 +24,19 @@ static int check_summary(const char *name) {
     printf("%s: %lu passed, %lu failed\n", name, checks_passed, checks_failed);
     return checks_failed == 0 ? 0 : 1;
 }
+
+/* A report's output (dmms_show, dmms_report_json, dmms_report_leaks) as one
+ * string and its count of lines: pass `collect` as the output function,
+ * `clear_text` to start over. */
+static char text[1 << 20];
+static size_t text_length, text_lines;
+__attribute__((unused)) static void collect(const char *line, void *arg) {
+    (void)arg;
+    size_t n = strlen(line);
+    if (text_length + n < sizeof text) { memcpy(text + text_length, line, n); text_length += n; text[text_length] = 0; }
+    text_lines++;
+}
+__attribute__((unused)) static void clear_text(void) { text_length = 0; text[0] = 0; text_lines = 0; }
 
 /* A deterministic generator (xorshift64*), so every run is repeatable. */
 static unsigned long long rng_state = 88172645463325252ULL;

@@ -8,15 +8,6 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Output collected from dmms_show / dmms_report_json / dmms_report_leaks. */
-static char text[1 << 20];
-static size_t text_length;
-static void collect(const char *line, void *arg) {
-    (void)arg;
-    size_t n = strlen(line);
-    if (text_length + n < sizeof text) { memcpy(text + text_length, line, n); text_length += n; text[text_length] = 0; }
-}
-static void clear_text(void) { text_length = 0; text[0] = 0; }
 
 /* Writes the collected text to `path`, and has Python parse it as JSON (as d)
  * and run `assertions` on it: the exit status (0: all held). */

@@ -566,16 +566,6 @@ static void destroying_the_default_pool_by_null(void) {
     CHECK_EQ(dmms_check(NULL), 0);
 }
 
-/* Text written by dmms_show, dmms_report_json and dmms_report_leaks. */
-static char shown[4096];
-static size_t shown_lines;
-static void collect(const char *line, void *arg) {
-    (void)arg;
-    size_t used = strlen(shown);
-    snprintf(shown + used, sizeof shown - used, "%s", line);
-    shown_lines++;
-}
-static void clear_shown(void) { shown[0] = 0; shown_lines = 0; }
 static int walked;
 static int32_t count_walk(const dmms_block_info_t *info, void *arg) { (void)info; (void)arg; walked++; return 0; }
 
@@ -636,22 +626,22 @@ static void bad_handles(void) {
         expect_handle_reported(bad, "dmms_stats_reset_peaks");
         CHECK_EQ(dmms_suggest_pool_size(bad), 0);
         expect_handle_reported(bad, "dmms_suggest_pool_size");
-        clear_shown();
+        clear_text();
         dmms_show(bad, 3, collect, NULL);
         expect_handle_reported(bad, "dmms_show");
-        CHECK_EQ(shown_lines, 1);
-        CHECK(strstr(shown, "is not a live pool") != NULL);
-        clear_shown();
+        CHECK_EQ(text_lines, 1);
+        CHECK(strstr(text, "is not a live pool") != NULL);
+        clear_text();
         dmms_report_json(bad, collect, NULL);
         expect_handle_reported(bad, "dmms_report_json");
-        CHECK(strncmp(shown, "{\"error\": ", 10) == 0 && strstr(shown, "not a live pool\"}") != NULL);
+        CHECK(strncmp(text, "{\"error\": ", 10) == 0 && strstr(text, "not a live pool\"}") != NULL);
         walked = 0;
         CHECK_EQ(dmms_walk(bad, count_walk, NULL), 0);
         expect_handle_reported(bad, "dmms_walk");
         CHECK_EQ(walked, 0);
         CHECK_EQ(dmms_mark(bad), 0);
         expect_handle_reported(bad, "dmms_mark");
-        clear_shown();
+        clear_text();
         CHECK_EQ(dmms_report_leaks(bad, 0, collect, NULL), 0);
         expect_handle_reported(bad, "dmms_report_leaks");
         CHECK_EQ(dmms_check(bad), 1);                   /* the bad handle is the problem found */

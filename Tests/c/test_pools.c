@@ -221,20 +221,12 @@ static void pools_inside_live_buffers(void) {
 }
 
 /* The JSON report's value of `figure`, or UINT64_MAX. */
-static char json[1 << 16];
-static size_t json_used;
-static void to_json(const char *text, void *arg) {
-    (void)arg;
-    size_t n = strlen(text);
-    if (json_used + n < sizeof json) { memcpy(json + json_used, text, n); json_used += n; json[json_used] = 0; }
-}
 static uint64_t figure(dmms_pool_t *p, const char *name) {
-    json_used = 0;
-    json[0] = 0;
-    dmms_report_json(p, to_json, NULL);
+    clear_text();
+    dmms_report_json(p, collect, NULL);
     char key[64];
     snprintf(key, sizeof key, "\"%s\": ", name);
-    const char *at = strstr(json, key);
+    const char *at = strstr(text, key);
     return at ? strtoull(at + strlen(key), NULL, 10) : UINT64_MAX;
 }
 

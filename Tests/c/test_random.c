@@ -351,26 +351,19 @@ int main(int argc, char **argv) {
         CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
         total_ops += 700000 * scale;
 
-        /* A small pool, checked after every operation, driven to failure often. */
-        static unsigned char tiny[48 * 1024] __attribute__((aligned(16)));
-        dmms_config_init(&c);
-        c.coalesce = policies[i];
-        p = dmms_pool_create(tiny, sizeof tiny, &c);
-        CHECK(p != NULL);
-        snprintf(label, sizeof label, "%s, 48 KiB, checked every op", names[i]);
-        total_failures += run(label, p, &c, 150000 * scale, 1);
-        CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
-        total_ops += 150000 * scale;
-
-        /* The small pool again under a join budget (lazy and on-demand): a
+        /* A small pool, checked after every operation, driven to failure
+         * often; then (lazy and on-demand) again under a join budget: a
          * failure the budget caused must say so, the joins done are kept. */
-        if (policies[i] != DMMS_COALESCE_EAGER) {
+        static unsigned char tiny[48 * 1024] __attribute__((aligned(16)));
+        for (uint32_t budget = 0; budget <= 8; budget += 8) {
+            if (budget > 0 && policies[i] == DMMS_COALESCE_EAGER) break;
             dmms_config_init(&c);
             c.coalesce = policies[i];
-            c.max_joins = 8;
+            c.max_joins = budget;
             p = dmms_pool_create(tiny, sizeof tiny, &c);
             CHECK(p != NULL);
-            snprintf(label, sizeof label, "%s, 48 KiB, max_joins 8", names[i]);
+            if (budget == 0) snprintf(label, sizeof label, "%s, 48 KiB, checked every op", names[i]);
+            else snprintf(label, sizeof label, "%s, 48 KiB, max_joins %u", names[i], budget);
             total_failures += run(label, p, &c, 150000 * scale, 1);
             CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
             total_ops += 150000 * scale;
