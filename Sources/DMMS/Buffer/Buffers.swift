@@ -309,13 +309,11 @@ extension PoolState {
     @inline(never)
     private mutating func endDamaged(_ buffer: LiveBuffer) -> dmms_status_t { end(buffer, examine(buffer)) }
 
-    /// The slack bytes stay in the map: they are never taken for a block
-    /// start (see BlockMap.swift), and a lazy block's next allocation writes
-    /// them anew.
     @inline(__always)
     private mutating func releaseBuffer(_ buffer: LiveBuffer) {
         let block = buffer.block
         countRelease(order: block.order, requested: buffer.requested)
+        clearSlack(at: buffer.tag, order: block.order)
         if fillsFree { fillFree(block.address, order: block.order) }
         release(block.address, key: buffer.key, order: block.order, region: block.region, tag: buffer.tag)
     }

@@ -1,8 +1,8 @@
 // BlockMap.swift — the trusted record of every block: one tag byte per granule.
 //
 // The tag of a block sits at the granule where the block starts; the other
-// granules of the block hold 0 ("interior") or slack bytes (its own while it
-// is allocated, or stale ones: see below). So the map answers "what is at this address, how big,
+// granules of the block hold 0 ("interior") — or, while the block is
+// allocated, its slack. So the map answers "what is at this address, how big,
 // and how much of it was asked for" without touching memory the user can write.
 //
 //   tag 0          interior: not the start of a block
@@ -13,14 +13,9 @@
 // tag (a block of n >= 2 granules has n - 1 of them; see slackWidth), read and
 // written with one load or store, 7 bits a byte (one byte alone: 0...128), each
 // byte 17...145. Read as a tag, such a byte claims a block of order >= 4 —
-// 16 min blocks or more — at an address 1 to 8 granules past the start of the
-// block that wrote it, so never aligned to what it claims: no slack byte ever
-// passes for the start of a block (isStart), and an interior pointer that
-// lands on one is still recognised as interior. That holds for the slack of a
-// block freed since, and of one joined into a larger block since (its start
-// stays aligned to its old size), so free leaves the slack bytes in place:
-// every walk goes from block start to block start, and every block that comes
-// to exist writes its own tag (and, allocated, its own slack).
+// 16 min blocks or more — at an address aligned to at most 8 granules: so no
+// slack byte ever passes for the start of a block (isStart), and an interior
+// pointer that lands on one is still recognised as interior.
 
 enum BlockState: UInt8 {
     case allocated = 0
