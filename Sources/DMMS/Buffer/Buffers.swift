@@ -88,8 +88,11 @@ extension PoolState {
                 }
             }
         } else {
-            counters.tooLargeRequests &+= 1
-            error.repeated = counters.tooLargeRequests > 1
+            // Too large for any block: the failures no order counts.
+            var ofSomeSize: UInt64 = 0
+            var k = 0
+            while k < orderLimit { ofSomeSize &+= orders[at: k].failures; k &+= 1 }
+            error.repeated = counters.failedAllocs &- ofSomeSize > 1
         }
         recordError(error)
         return 0
@@ -294,14 +297,9 @@ extension PoolState {
             owner = Int(record.owner)
         }
         if guarded {
-            if guardSpan == 8 {   // the default: one compare
-                let word = UnsafeRawPointer(bitPattern: block.address &+ buffer.requested).unsafelyUnwrapped.loadUnaligned(as: UInt64.self)
-                if word != guardPattern(buffer.key).littleEndian { return nil }
-            } else if damagedGuard(block: block.address, key: buffer.key, requested: buffer.requested) != nil {
-                return nil
-            }
-            if damagedTail(block: block.address, key: buffer.key, requested: buffer.requested,
-                           blockBytes: buffer.requested &+ buffer.slack) != nil { return nil }
+            if damagedGuard(block: block.address, key: buffer.key, requested: buffer.requested) != nil
+                || damagedTail(block: block.address, key: buffer.key, requested: buffer.requested,
+                               blockBytes: buffer.requested &+ buffer.slack) != nil { return nil }
         }
         return owner
     }

@@ -59,16 +59,20 @@ extension PoolState {
     @inline(__always)
     mutating func writeNode(_ block: UInt, key: UInt64, order: Int, state: BlockState, next: UInt, prev: UInt) {
         let key = recordKey(key, order: order, state: state)
+        if state == .lazyFree { return writeLazyNode(block, key: key, next: next) }
         let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
-        if state == .lazyFree {
-            words[0] = UInt64(next)
-            words[1] = UInt64(next) ^ key
-            return
-        }
         let n = encodeLink(next), p = encodeLink(prev)
         let check = globalCheck(key: key, next: n, prev: p)
         words[0] = n << 20 | check & 0xFFFFF
         words[1] = p << 20 | check >> 20
+    }
+
+    /// A lazy node (`key`: its recordKey): next, and next ^ key.
+    @inline(__always)
+    func writeLazyNode(_ block: UInt, key: UInt64, next: UInt) {
+        let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
+        words[0] = UInt64(next)
+        words[1] = UInt64(next) ^ key
     }
 
     @inline(__always)
@@ -170,9 +174,7 @@ extension PoolState {
         let row = self.row(order)
         let next = row.pointee.lazyHead
         tag.pointee = Tag.make(.lazyFree, order)
-        let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
-        words[0] = UInt64(next)
-        words[1] = UInt64(next) ^ recordKey(key, order: order, state: .lazyFree)
+        writeLazyNode(block, key: recordKey(key, order: order, state: .lazyFree), next: next)
         row.pointee.lazyHead = block
         row.pointee.lazyFree &+= 1
         if next == 0 { lazyMask |= UInt64(1) &<< UInt64(truncatingIfNeeded: order) }
@@ -187,12 +189,9 @@ extension PoolState {
         let block = row.pointee.lazyHead
         if block == 0 { return (0, 0) }
         let key = blockKey(block)
-        let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
-        let next = words[0]
-        guard next ^ words[1] == recordKey(key, order: order, state: .lazyFree), next <= UInt64(UInt.max) else { return (0, 0) }
-        internalCheck(isListed(block, order: order, state: .lazyFree) && isListed(UInt(next), order: order, state: .lazyFree),
-                      "a lazy list's head, and the node its check vouches for, are tagged free in that list")
-        row.pointee.lazyHead = UInt(truncatingIfNeeded: next)
+        guard let next = readNode(block, key: key, order: order, state: .lazyFree)?.next else { return (0, 0) }
+        internalCheck(isListed(block, order: order, state: .lazyFree), "a lazy list's head is tagged free in that list")
+        row.pointee.lazyHead = next
         row.pointee.lazyFree &-= 1
         if next == 0 { lazyMask &= ~(UInt64(1) &<< UInt64(truncatingIfNeeded: order)) }
         internalCheck(row.pointee.lazyFree < UInt64.max / 2, "a free count never goes below zero")

@@ -67,8 +67,6 @@ struct PoolCounters {
     var mostJoinsInACall: UInt64 = 0
     /// Requests that failed because the join budget (max_joins) ran out.
     var joinBudgetFailures: UInt64 = 0
-    /// Requests larger than any block of the pool.
-    var tooLargeRequests: UInt64 = 0
     var overruns: UInt64 = 0
     var badFrees: UInt64 = 0
     var doubleFrees: UInt64 = 0
