@@ -20,7 +20,7 @@ enum Arenas {
         guard home == builtinDefaultPool, home.pointee.threadSafe else {
             // A pool the program installed as default (or one without a
             // lock): it is the program's choice, so no arenas.
-            return (home, home.pointee.threadSafe ? Platform.lock(home.poolLock) : Platform.noLock)
+            return (home, home.lock())
         }
         let mine = threadArena ?? home
         let token = Platform.tryLock(mine.poolLock)

@@ -14,7 +14,14 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// any errors it recorded, lock released.
     @inline(__always)
     func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
-        withLockHeld(pointee.threadSafe ? Platform.lock(poolLock) : Platform.noLock, body)
+        withLockHeld(lock(), body)
+    }
+
+    /// Takes the pool lock, if the pool has one: the token `unlock` needs
+    /// (Platform.noLock for a pool without a lock).
+    @inline(__always)
+    func lock() -> Platform.LockToken {
+        pointee.threadSafe ? Platform.lock(poolLock) : Platform.noLock
     }
 
     /// Runs `body` with the pool lock (if any) already held by the caller
@@ -65,7 +72,7 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// Runs `body` under the pool lock and delivers nothing: for callers that
     /// hold the registry lock, where no error handler may run.
     func lockedQuietly<Result>(_ body: (inout PoolState) -> Result) -> Result {
-        let token = pointee.threadSafe ? Platform.lock(poolLock) : Platform.noLock
+        let token = lock()
         defer { unlock(token) }
         return body(&pointee)
     }
