@@ -11,7 +11,7 @@ struct PoolConfig {
     var coalesce: UInt32
     var name: UnsafePointer<CChar>?
     /// On-demand joins one call may do (0: no limit).
-    var maxJoins: UInt32 = 0
+    var maxJoins: UInt32
 
     /// config.min_block: a power of two in this range.
     static let minBlockRange: ClosedRange<UInt> = 16...4096
@@ -26,8 +26,7 @@ struct PoolConfig {
     init?(_ config: dmms_config_t) {
         if PoolConfig.problem(in: config) != nil { return nil }
         self.init(flags: config.flags, minBlockShift: log2(ofPowerOfTwo: UInt(config.min_block)),
-                  guardBytes: config.guard_bytes, coalesce: config.coalesce, name: config.name)
-        maxJoins = config.max_joins
+                  guardBytes: config.guard_bytes, coalesce: config.coalesce, name: config.name, maxJoins: config.max_joins)
     }
 
     /// What is wrong with a dmms_config_t, or nil.
@@ -42,7 +41,9 @@ struct PoolConfig {
         return nil
     }
 
-    init(flags: UInt32, minBlockShift: Int, guardBytes: UInt32, coalesce: UInt32, name: UnsafePointer<CChar>?) {
+    init(flags: UInt32, minBlockShift: Int, guardBytes: UInt32, coalesce: UInt32, name: UnsafePointer<CChar>?,
+         maxJoins: UInt32 = 0) {
+        self.maxJoins = maxJoins
         self.flags = flags
         self.minBlockShift = minBlockShift
         self.guardBytes = guardBytes
@@ -153,9 +154,8 @@ extension PoolState {
 
     /// The config this pool was made with (name excluded).
     var config: PoolConfig {
-        var config = PoolConfig(flags: flags, minBlockShift: minBlockShift, guardBytes: guardBytes, coalesce: coalesce, name: nil)
-        config.maxJoins = maxJoins
-        return config
+        PoolConfig(flags: flags, minBlockShift: minBlockShift, guardBytes: guardBytes, coalesce: coalesce, name: nil,
+                   maxJoins: maxJoins)
     }
 
     /// Adds memory as a region (its map at its end) and carves it.
