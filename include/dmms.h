@@ -76,6 +76,13 @@ const char *dmms_strerror(dmms_status_t status);
 #define DMMS_F_ABORT_ON_ERROR  0x10u /* abort() after reporting an error    (default off);
                                         never for DMMS_E_NO_MEMORY: a request that
                                         cannot be met returns NULL as without it    */
+/* DMMS_F_FILL_FREE costs work in proportion to the buffer, never to the pool:
+ * a free fills the buffer's block; a request checks the block it hands out and
+ * the 16 bytes of each half a split writes links over (the rest of a half is
+ * checked when it is handed out in turn). Memory DMMS maps is zero, which the
+ * check accepts in place of the fill, so it is not filled (nor its pages
+ * touched) when it joins the pool; a write after free of 16 aligned zero bytes
+ * over a whole 16-byte unit is therefore not seen. */
 
 typedef struct dmms_config_s {
     uint32_t    flags;
@@ -242,7 +249,15 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  * DMMS_E_OVERRUN when it is freed or checked (the same odds, an underflow's
  * first byte meeting the tail's last); when it is free, DMMS_F_FILL_FREE
  * reports it as DMMS_E_WRITE_AFTER_FREE (at reuse or dmms_check); otherwise
- * it is not seen. */
+ * it is not seen. Below a region's first block is the region's sentinel, 8
+ * bytes of the same kind of pattern: an underflow of the buffer there is
+ * reported as its own DMMS_E_OVERRUN with a negative offset (err->offset as
+ * int64_t: -1 is the byte just before the buffer), once (the sentinel is
+ * written anew). Memory DMMS maps has a page below its blocks for it; memory
+ * from the program has a sentinel when its alignment leaves 8 bytes below the
+ * first min-block boundary (pass memory + 16 of a min_block-aligned array:
+ * the blocks then start at memory + min_block), else the bytes below are the
+ * program's and an underflow there is not seen. */
 dmms_status_t dmms_pool_free(dmms_pool_t *pool, void *ptr);
 
 /* Bytes usable in a live DMMS buffer (its requested size); 0 for anything
@@ -327,7 +342,12 @@ void     dmms_show(dmms_pool_t *pool, int32_t level, dmms_output_fn out, void *a
  * last 16) and the pool map (every block of every region as
  * [offset, order, state, owner-group]). Strings are escaped so that any bytes
  * in a name or file give valid JSON. A bad handle is reported and gets
- * {"error": "handle 0x… is not a live pool"}. Time O(live + free blocks). */
+ * {"error": "handle 0x… is not a live pool"}. Like dmms_report_leaks and the
+ * preload's exit report (DMMS_REPORT), it first checks the guards of the live
+ * buffers it lists: a buffer written past its end (or below, see
+ * dmms_pool_free) is reported as DMMS_E_OVERRUN and counted in `overruns`,
+ * once — its guard is written anew, so a later report or its free reports
+ * only new damage. Time O(live + free blocks). */
 void     dmms_report_json(dmms_pool_t *pool, dmms_output_fn out, void *arg);
 
 typedef struct dmms_block_info_s {
@@ -359,7 +379,8 @@ uint64_t dmms_mark(dmms_pool_t *pool);
 /* Reports the live buffers allocated after mark `since`, grouped by owner and
  * call site, largest group (by requested bytes) first; returns how many
  * buffers. Needs DMMS_F_TRACK_OWNER (else returns 0). 0 for a bad handle
- * (reported). Time O(live + groups^2). */
+ * (reported). Reports overruns of live buffers first, as dmms_report_json
+ * does. Time O(live + groups^2). */
 uint64_t dmms_report_leaks(dmms_pool_t *pool, uint64_t since, dmms_output_fn out, void *arg);
 /* Verifies every live buffer's guard and owner record, every free block's
  * links (and fill pattern with DMMS_F_FILL_FREE), the block map, the free lists
@@ -377,7 +398,8 @@ typedef struct dmms_error_s {
     const char   *pool_name;
     const void   *ptr;
     uint64_t      requested, block_size;
-    uint64_t      offset;       /* OVERRUN/WRITE_AFTER_FREE: first damaged byte, from ptr */
+    uint64_t      offset;       /* OVERRUN/WRITE_AFTER_FREE: first damaged byte, from ptr
+                                   (an underflow: negative, read it as int64_t)     */
     uint64_t      owner;        /* who allocated it, with its call site              */
     const char   *file;
     int32_t       line;

@@ -8,6 +8,8 @@
 #   make misuse-scorecard  one misuse per program, against the DMMS API, under the
 #                          preloaded malloc and on glibc: the table in docs/reliability.md;
 #                          part of `make test`
+#   make work-bounds       the work of calls whose cost must not grow with the pool,
+#                          counted under callgrind; part of `make test`
 #   make threads-test      ThreadSanitizer stress, fork while allocating, reports while
 #                          allocating (short); part of `make test`
 #   make soak-threads      the same, long
@@ -32,7 +34,7 @@ $(FUZZ_BUILD)/%-fuzzer: $(SOURCES) $(HEADERS) Tests/fuzz/Support.swift $(FUZZ_BU
 	nice $(SWIFTC) $(SANITIZED) -sanitize=fuzzer,address $(SOURCES) Tests/fuzz/Support.swift \
 	    $(filter Tests/fuzz/%Fuzzer.swift,$^) $(FUZZ_BUILD)/symbols.o -o $@
 
-.PHONY: fuzz fuzz-smoke misuse-scorecard threads-test soak-threads
+.PHONY: fuzz fuzz-smoke misuse-scorecard work-bounds threads-test soak-threads
 
 fuzz: $(FUZZERS)
 	bash Tests/fuzz/run.sh campaign $(FUZZ_SECONDS) $(FUZZERS)
@@ -47,6 +49,12 @@ misuse-scorecard: lib preload
 	CC="$(CC)" bash Tests/misuse/run.sh
 
 TEST_SUITES += misuse-scorecard
+
+# ---- the work of a call, counted (callgrind): the free fill's cost is the buffer's ----
+work-bounds: lib
+	CC="$(CC)" bash Tests/work/run.sh
+
+TEST_SUITES += work-bounds
 
 # ---- threads and processes -----------------------------------------------------------
 THREADS_BUILD := $(BUILD)/threads

@@ -182,6 +182,7 @@ private func reportAtExit() {
     if let target = Platform.environment("DMMS_REPORT") {
         withReportFile(target, variable: "DMMS_REPORT") { out, arg in
             Arenas.forEach { pool in
+                pool.locked { $0.reportOverrunsOfLiveBuffers() }   // so the figures shown count them
                 Show.show(pool, level: 1, out: out, arg: arg)
                 _ = Leaks.report(pool, since: 0, out: out, arg: arg)
             }

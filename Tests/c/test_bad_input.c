@@ -695,6 +695,84 @@ static void underflow_into_a_live_block(void) {
     CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
 }
 
+/* An overrun of a buffer that is never freed: the reports that list live
+ * buffers (leaks, JSON) find it, report it once as free would, and count it. */
+static void overrun_of_a_buffer_never_freed(void) {
+    dmms_config_t c;
+    dmms_config_init(&c);
+    c.name = "catalogue";
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, &c);
+    CHECK(p != NULL);
+    char *kept = dmms_pool_alloc(p, 100);
+    char *other = dmms_pool_alloc(p, 40);
+    kept[100] = 0;                                   /* one byte past the end */
+    reset();
+    clear_text();
+    CHECK_EQ(dmms_report_leaks(p, 0, collect, NULL), 2);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_OVERRUN);
+    CHECK(rec.last.ptr == kept);
+    CHECK_EQ(rec.last.offset, 100);
+    CHECK_EQ(rec.last.owner, my_task());
+    CHECK_EQ(stats(p).overruns, 1);
+    reset();
+    CHECK_EQ(dmms_report_leaks(p, 0, collect, NULL), 2);   /* once: the second report finds nothing new */
+    CHECK_EQ(rec.count, 0);
+    CHECK_EQ(stats(p).overruns, 1);
+
+    other[57] = (char)~other[57];                    /* past guard and record, into the block's tail */
+    reset();
+    clear_text();
+    dmms_report_json(p, collect, NULL);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_OVERRUN);
+    CHECK(rec.last.ptr == other);
+    CHECK_EQ(rec.last.offset, 57);                   /* 40 + 16 -> a 64-byte block, its tail at 56 */
+    CHECK(strstr(text, "\"overruns\": 2") != NULL);   /* the snapshot counts what it found */
+    reset();
+    CHECK_EQ(dmms_pool_free(p, kept), DMMS_OK);      /* reported already: free finds nothing new */
+    CHECK_EQ(dmms_pool_free(p, other), DMMS_OK);
+    CHECK_EQ(rec.count, 0);
+    CHECK_EQ(dmms_check(p), 0);
+    CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+}
+
+/* An underflow of a region's first buffer lands in the region's sentinel:
+ * the page below a mapped region, or the bytes below the first block in
+ * memory from the program when its alignment leaves 8 of them. Reported at
+ * free as an underflow (a negative offset), once; the program goes on. */
+static void underflow_of_a_region_s_first_buffer(void) {
+    static _Alignas(4096) unsigned char memory[1 << 16];
+    dmms_pool_t *mapped = dmms_pool_create(NULL, 1 << 16, NULL);
+    dmms_pool_t *given = dmms_pool_create(memory + 16, sizeof memory - 16, NULL);   /* first block at memory + 32 */
+    dmms_pool_t *pools[] = { mapped, given };
+    for (int i = 0; i < 2; i++) {
+        dmms_pool_t *p = pools[i];
+        CHECK(p != NULL);
+        unsigned char *first = dmms_pool_alloc(p, 8);    /* a 32-byte block: the first */
+        if (i == 1) CHECK(first == memory + 32);
+        for (int k = 1; k <= 3; k++) first[-k] = (unsigned char)~first[-k];
+        reset();
+        CHECK_EQ(dmms_check(p), 1);                    /* seen while it lives */
+        CHECK_EQ(rec.last.status, DMMS_E_OVERRUN);
+        reset();
+        CHECK_EQ(dmms_pool_free(p, first), DMMS_E_OVERRUN);
+        CHECK_EQ(rec.count, 1);
+        CHECK(rec.last.ptr == first);
+        CHECK_EQ((int64_t)rec.last.offset, -3);        /* the lowest byte written */
+        CHECK_EQ(rec.last.owner, my_task());
+        CHECK(strstr(rec.message, "written before its start: first damaged byte at offset -3") != NULL);
+        CHECK_EQ(stats(p).overruns, 1);
+        reset();
+        unsigned char *again = dmms_pool_alloc(p, 8);   /* reported once: the next buffer there is clean */
+        CHECK(again == first);
+        CHECK_EQ(dmms_pool_free(p, again), DMMS_OK);
+        CHECK_EQ(rec.count, 0);
+        CHECK_EQ(dmms_check(p), 0);
+        CHECK_EQ(dmms_pool_destroy(p), DMMS_OK);
+    }
+}
+
 static void write_after_free(void) {
     dmms_config_t c;
     dmms_config_init(&c);
@@ -809,6 +887,8 @@ int main(void) {
     destroying_the_default_pool_by_null();
     bad_handles();
     underflow_into_a_live_block();
+    overrun_of_a_buffer_never_freed();
+    underflow_of_a_region_s_first_buffer();
 
     dmms_stats_t s = stats(p);
     CHECK_EQ(s.blocks_alloc, 0);

@@ -5,7 +5,8 @@
 #                 recording error handler, dmms_check at exit: caught = a report
 #   + FILL_FREE   the same with DMMS_F_FILL_FREE on the default pool
 #   DMMS preload  the malloc program under LD_PRELOAD=libdmms_preload.so with
-#                 DMMS_ABORT=1: caught = a "dmms: DMMS_E_…" line on stderr
+#                 DMMS_ABORT=1 and the exit report on (DMMS_REPORT, to /dev/null):
+#                 caught = a "dmms: DMMS_E_…" line on stderr
 #   + FILL_FREE   the same with DMMS_FILL_FREE=1 (expected: as the API's)
 #   glibc         the malloc program on glibc: caught = glibc aborted or printed
 #                 a malloc diagnostic ("free(): invalid pointer", …); a SIGSEGV
@@ -41,6 +42,8 @@ underflow_1|underflow.c|-DBYTES=1|underflow, 1 byte (block below free), then fre
 underflow_8|underflow.c|-DBYTES=8|underflow, 8 bytes (block below free), then free|-|WRITE_AFTER_FREE|-
 underflow_32|underflow.c|-DBYTES=32|underflow, 32 bytes (block below free), then free|-|WRITE_AFTER_FREE|-
 underflow_live|underflow_live.c||underflow, 8 bytes (block below live), then free|OVERRUN|OVERRUN|OVERRUN
+underflow_first|underflow_first.c||underflow, 1 byte, of the first buffer of a fresh process|OVERRUN|OVERRUN|OVERRUN
+overflow_never_freed|overflow_never_freed.c||overflow, 1 byte, of a buffer never freed|OVERRUN|OVERRUN|OVERRUN
 waf_alloc|write_after_free.c|-DOFFSET=0 -DTHEN=1|write after free (first field), then allocate again|CORRUPT|CORRUPT|-
 waf_free_other|write_after_free.c|-DOFFSET=0 -DTHEN=2|write after free (first field), then free another|CORRUPT|CORRUPT|-
 waf_body_alloc|write_after_free.c|-DOFFSET=40 -DTHEN=1|write after free (offset 40), then allocate again|-|WRITE_AFTER_FREE|-
@@ -123,12 +126,12 @@ while IFS='|' read -r id source flags label expect_api expect_fill expect_preloa
     dmms_cell "$expect_fill" "$reported" fill
     caught_fill=$((caught_fill + caught)); row="$row | $cell"
 
-    DMMS_ABORT=1 LD_PRELOAD="$preload" run "$build/$id-libc"
+    DMMS_ABORT=1 DMMS_REPORT=/dev/null LD_PRELOAD="$preload" run "$build/$id-libc"
     reported=$(grep "^dmms: DMMS_E_" "$build/err" | statuses)
     dmms_cell "$expect_preload" "$reported" preload
     caught_preload=$((caught_preload + caught)); row="$row | $cell"
 
-    DMMS_FILL_FREE=1 DMMS_ABORT=1 LD_PRELOAD="$preload" run "$build/$id-libc"
+    DMMS_FILL_FREE=1 DMMS_ABORT=1 DMMS_REPORT=/dev/null LD_PRELOAD="$preload" run "$build/$id-libc"
     reported=$(grep "^dmms: DMMS_E_" "$build/err" | statuses)
     dmms_cell "$expect_fill" "$reported" preload+fill
     caught_preload_fill=$((caught_preload_fill + caught)); row="$row | $cell"

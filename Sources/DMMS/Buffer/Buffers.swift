@@ -12,10 +12,13 @@ struct BufferDamage {
     var offset: UInt
     /// OVERRUN found in the block's tail, not in the guard.
     var inTail: Bool = false
+    /// OVERRUN found below the buffer, in its region's sentinel (offset < 0).
+    var below: Bool = false
 
     /// What the report adds to the status.
     var detail: StaticString? {
-        status == DMMSStatus.corrupt ? "its owner record is damaged" : inTail ? PoolState.tailDamage : nil
+        status == DMMSStatus.corrupt ? "its owner record is damaged"
+            : inTail ? PoolState.tailDamage : below ? PoolState.sentinelDamage : nil
     }
 }
 
@@ -220,6 +223,7 @@ extension PoolState {
         error.detail = damage.detail
         counters.overruns &+= 1
         recordError(error)
+        if damage.below { writeSentinel(region: block.region) }   // reported once: the next buffer there starts clean
     }
 
     /// Ends a live buffer as dmms_pool_free does: retires it, then frees it —
@@ -235,7 +239,8 @@ extension PoolState {
     /// What is wrong with a live buffer (examine and dmms_check ask), in the
     /// order that names the cause: its guard (an overrun long enough to reach
     /// the owner record damages that too), then its owner record, then its
-    /// block's tail (damage from outside the buffer). nil when all is intact.
+    /// block's tail (damage from outside the buffer), then, for a region's
+    /// first buffer, the sentinel below it. nil when all is intact.
     @inline(__always)
     mutating func damage(of block: Block, key: UInt64, requested: UInt, recordOK: Bool) -> BufferDamage? {
         if guarded, let offset = damagedGuard(block: block.address, key: key, requested: requested) {
@@ -244,6 +249,9 @@ extension PoolState {
         if !recordOK { return BufferDamage(status: DMMSStatus.corrupt, offset: 0) }
         if guarded, let offset = damagedTail(block: block.address, key: key, requested: requested, blockBytes: blockSize(block.order)) {
             return BufferDamage(status: DMMSStatus.overrun, offset: offset, inTail: true)
+        }
+        if guarded, let offset = damagedSentinel(below: block.address, in: block.region) {
+            return BufferDamage(status: DMMSStatus.overrun, offset: offset, below: true)
         }
         return nil
     }
@@ -266,6 +274,31 @@ extension PoolState {
         counters.quarantinedBuffers &+= 1
         counters.corruptions &+= 1
         restoreLazyCredit(order: block.order)
+    }
+
+    // MARK: live buffers in reports
+
+    /// Reports each live buffer whose guard or tail was written — an overrun
+    /// of a buffer that is never freed would otherwise never be seen — as
+    /// free would (recorded with its owner, counted in overruns), once: the
+    /// guard and tail are then written anew, so the next report does not
+    /// count it again, and a later free reports only new damage. The reports
+    /// that list live buffers run it before they count (the leak report, the
+    /// JSON snapshot, the exit report). A damaged owner record is left for
+    /// free and dmms_check (free quarantines the buffer). O(blocks).
+    mutating func reportOverrunsOfLiveBuffers() {
+        guard guarded else { return }
+        var cursor = BlockCursor()
+        while let block = nextBlock(&cursor, states: BlockStates.allocated) {
+            let slack = self.slack(ofAllocated: block.address, order: block.order, in: block.region)
+            let bytes = blockSize(block.order)
+            let key = blockKey(block.address)
+            guard let damage = damage(of: block, key: key, requested: bytes &- slack, recordOK: true) else { continue }
+            let buffer = LiveBuffer(block: block, slack: slack, requested: bytes &- slack,
+                                    tag: tagPointer(block.address, in: block.region), key: key)
+            report(damage, of: buffer)
+            writeGuard(block: block.address, key: key, requested: buffer.requested, blockBytes: bytes)
+        }
     }
 
     // MARK: free
@@ -299,7 +332,8 @@ extension PoolState {
         if guarded {
             if damagedGuard(block: block.address, key: buffer.key, requested: buffer.requested) != nil
                 || damagedTail(block: block.address, key: buffer.key, requested: buffer.requested,
-                               blockBytes: buffer.requested &+ buffer.slack) != nil { return nil }
+                               blockBytes: buffer.requested &+ buffer.slack) != nil
+                || damagedSentinel(below: block.address, in: block.region) != nil { return nil }
         }
         return owner
     }

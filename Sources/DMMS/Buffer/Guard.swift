@@ -71,6 +71,41 @@ extension PoolState {
         return UInt(bitPattern: tail) &- block &+ first
     }
 
+    // MARK: the sentinel below a region
+
+    /// Where the sentinel of the buffer at `block` is — the 8 bytes below a
+    /// region's first block, which an underflow of the buffer there writes
+    /// (below any other buffer is a block's tail) — or nil: not a region's
+    /// first block, or memory from the program that leaves no 8 bytes below
+    /// it (dmms.h). Mapped regions have a page below for it.
+    @inline(__always)
+    mutating func sentinelAddress(below block: UInt, in region: Int) -> UnsafeMutableRawPointer? {
+        let r = regions[at: region]
+        guard block == r.start, r.start &- r.memory >= 8 else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: block &- 8)
+    }
+
+    /// Writes the sentinel below a region's first block (the guard pattern of
+    /// the block there), if there is room for one.
+    mutating func writeSentinel(region: Int) {
+        let start = regions[at: region].start
+        sentinelAddress(below: start, in: region)?.storeBytes(of: guardPattern(blockKey(start)).littleEndian, as: UInt64.self)
+    }
+
+    /// The offset from `block` (negative, two's complement) of the lowest
+    /// damaged byte of the sentinel below it, or nil (intact, or none).
+    @inline(__always)
+    mutating func damagedSentinel(below block: UInt, in region: Int) -> UInt? {
+        guard let sentinel = sentinelAddress(below: block, in: region) else { return nil }
+        let word = UInt64(littleEndian: sentinel.load(as: UInt64.self))
+        let pattern = guardPattern(blockKey(block))
+        if word == pattern { return nil }
+        return UInt(bitPattern: sentinel) &+ UInt((word ^ pattern).trailingZeroBitCount / 8) &- block
+    }
+
+    /// What a damaged sentinel says, for the report.
+    static var sentinelDamage: StaticString { "bytes before its start were written: an underflow" }
+
     /// What a damaged tail says, for the report.
     static var tailDamage: StaticString { "its block's last 8 bytes changed: an underflow of the buffer above, or a write past the guard" }
 

@@ -55,23 +55,42 @@ extension PoolState {
             internalCheck(listsEmpty(from: order, below: from), "split takes the smallest block there is: every list between is empty")
             let block = popFree(order: from, state: state)
             if block == 0 { continue }  // every node of that list was damaged; look again
-            verifyFill(block, order: from)
+            if fillsFree { verifyFill(block, taking: order, from: from) }
             if from > order { split(block, from: from, to: order, region: regionIndex(of: block)) }
             return block
         }
     }
 
-    /// With DMMS_F_FILL_FREE, a free block leaving the free lists (handed out,
-    /// or absorbed by a buffer growing in place) must still hold the fill:
-    /// damage is reported, then the fill restored, so it is reported once
-    /// (the halves split off stay clean).
+    /// With DMMS_F_FILL_FREE, a free block leaving the free lists (absorbed
+    /// by a buffer growing in place) must still hold the fill: damage is
+    /// reported, then the fill restored, so it is reported once.
     @inline(__always)
     mutating func verifyFill(_ block: UInt, order: Int) {
-        guard fillsFree, let offset = damagedFill(block, order: order) else { return }
+        guard fillsFree, let offset = damagedFill(block, from: UInt(FreeNode.size), to: blockSize(order)) else { return }
+        reportFillDamage(block, order: order, offset: offset)
+        fillFree(block, order: order)
+    }
+
+    /// The same for a block of `from` split down to a buffer of `order`: only
+    /// what the split hands out or writes over is checked — the buffer's
+    /// block and the first bytes of each upper half, where its links go. The
+    /// rest of each half is checked when it is handed out in turn, so the work
+    /// is proportional to the buffer, never to the block it is split from
+    /// (a buffer of 8 bytes from a pool of 64 MiB checks 32 bytes, not 64 MiB).
+    mutating func verifyFill(_ block: UInt, taking order: Int, from: Int) {
+        var offset = damagedFill(block, from: UInt(FreeNode.size), to: blockSize(order))
+        var k = order
+        while offset == nil && k < from {
+            offset = damagedFill(block, from: blockSize(k), to: blockSize(k) &+ UInt(FreeNode.size))
+            k &+= 1
+        }
+        if let offset = offset { reportFillDamage(block, order: from, offset: offset) }
+    }
+
+    private mutating func reportFillDamage(_ block: UInt, order: Int, offset: UInt) {
         counters.writeAfterFrees &+= 1
         recordError(ErrorRecord(.freeBlock, status: DMMSStatus.writeAfterFree, pointer: block,
                                 blockSize: UInt64(blockSize(order)), offset: UInt64(offset)))
-        fillFree(block, order: order)
     }
 
     /// [ ------- from ------- ] => [ to ][ to ][ -- from-1 -- ]... upper halves freed globally.
@@ -237,7 +256,9 @@ extension PoolState {
             var k = min(orderLimit &- 1, log2(ofPowerOfTwo: address & (0 &- address)) &- minBlockShift)
             while k > 0 && address &+ blockSize(k) > end { k &-= 1 }
             orderCount = max(orderCount, k &+ 1)
-            if fillsFree { fillFree(address, order: k) }
+            // Mapped memory is zero, which the fill check accepts (damagedFill):
+            // its pages stay untouched until used.
+            if fillsFree && !regions[at: region].mapped { fillFree(address, order: k) }
             pushFree(address, order: k, state: .globalFree, region: region)
             address &+= blockSize(k)
         }

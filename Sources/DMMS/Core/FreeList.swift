@@ -328,14 +328,27 @@ extension PoolState {
         start.initializeMemory(as: UInt8.self, repeating: freeFillByte, count: Int(blockSize(order)) &- FreeNode.size)
     }
 
-    /// Offset from the block start of the first byte that is not the fill, or nil.
-    mutating func damagedFill(_ block: UInt, order: Int) -> UInt? {
+    /// The offset from `block` of the first byte in [first, end) that is not
+    /// the fill, or nil. The range is checked in 16-byte units (both bounds
+    /// are multiples of 16), each of which must be all fill or all zero:
+    /// memory fresh from the OS is zero and is not filled when it becomes a
+    /// region (which would cost the whole region's pages at once), and the
+    /// fill then reaches it a unit at a time (a buffer's block when it is
+    /// freed, a node when its block is absorbed). So a write after free is
+    /// seen unless it writes 16 aligned zero bytes over a whole unit.
+    mutating func damagedFill(_ block: UInt, from first: UInt, to end: UInt) -> UInt? {
         let p = UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped
-        var i = FreeNode.size
-        let end = Int(blockSize(order))
-        while i < end {
-            if p.load(fromByteOffset: i, as: UInt8.self) != freeFillByte { return UInt(i) }
-            i &+= 1
+        let fill = UInt64(freeFillByte) &* 0x0101_0101_0101_0101
+        var i = Int(first)
+        while i < Int(end) {
+            let w0 = p.load(fromByteOffset: i, as: UInt64.self), w1 = p.load(fromByteOffset: i &+ 8, as: UInt64.self)
+            if w0 != w1 || (w0 != fill && w0 != 0) {
+                // The unit's expected byte: zero when either word still is.
+                let expected: UInt8 = w0 == 0 || w1 == 0 ? 0 : freeFillByte
+                while p.load(fromByteOffset: i, as: UInt8.self) == expected { i &+= 1 }
+                return UInt(i)
+            }
+            i &+= 16
         }
         return nil
     }

@@ -59,6 +59,14 @@ struct PoolConfig {
 
     /// Bytes of blocks that hold `size` bytes: a multiple of the min block,
     /// and at least one.
+    /// Where a region's blocks start in its memory: memory mapped for it
+    /// (Platform.mapAligned) after its first page, which holds the region's
+    /// sentinel; memory from the program at the first min-block boundary
+    /// (with a sentinel when that leaves 8 bytes below it: Guard.swift).
+    func regionStart(_ memory: UInt, mapped: Bool) -> UInt {
+        mapped ? memory &+ Platform.pageBytes : alignUp(memory, minBlock)
+    }
+
     func blockBytes(holding size: UInt) -> UInt { alignUp(max(size, minBlock), minBlock) }
 
     /// Metadata for `dataBytes` of blocks: the block map, and for a pool's
@@ -91,7 +99,7 @@ extension PoolState {
     /// mapped pool gets what was asked for, not what page rounding left over).
     static func create(memory: UInt, size: UInt, config: PoolConfig, mapped: Bool,
                        dataLimit: UInt = .max) -> UnsafeMutablePointer<PoolState>? {
-        let start = alignUp(memory, config.minBlock)
+        let start = config.regionStart(memory, mapped: mapped)
         guard memory & 15 == 0, start >= memory, size > start &- memory else { return nil }
         let data = min(config.dataBytes(fitting: size &- (start &- memory), firstRegion: true), dataLimit)
         guard data >= config.minBlock else { return nil }
@@ -162,7 +170,7 @@ extension PoolState {
     mutating func addMemory(_ memory: UInt, size: UInt, mapped: Bool) -> dmms_status_t {
         guard regionCount < maxRegions else { return DMMSStatus.noMemory }
         let config = self.config
-        let start = alignUp(memory, config.minBlock)
+        let start = config.regionStart(memory, mapped: mapped)
         guard memory & 15 == 0, memory != 0, start >= memory, size > start &- memory else { return DMMSStatus.invalidArgument }
         let data = config.dataBytes(fitting: size &- (start &- memory), firstRegion: false)
         guard data >= config.minBlock else { return DMMSStatus.invalidArgument }
@@ -187,6 +195,7 @@ extension PoolState {
         regions[at: index] = region
         Platform.releaseFence()                 // holds() reads the table without the lock
         regionCount &+= 1
+        writeSentinel(region: index)
         counters.poolBytes &+= UInt64(region.end &- region.start)
         counters.overheadBytes &+= UInt64(region.memorySize &- (region.end &- region.start))
         carve(region: index)
@@ -233,7 +242,7 @@ extension PoolState {
         let config = self.config
         guard let (memory, size) = firstGranted(from: preferred, downTo: blockSize(order), { data in
             let size = alignUp(data &+ config.metadataBytes(forData: data, firstRegion: false), Platform.pageBytes)
-            return Platform.mapAligned(size, alignment: data).map { ($0, size) }
+            return Platform.mapAligned(size, alignment: data).map { ($0, Platform.pageBytes &+ size) }
         }) else { return false }
         if addMemory(memory, size: size, mapped: true) == DMMSStatus.ok { return true }
         Platform.unmap(memory, size)

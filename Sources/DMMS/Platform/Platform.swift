@@ -99,18 +99,20 @@ enum Platform {
     /// The unit of memory from the OS: what map and unmap round sizes to.
     static let pageBytes: UInt = 4096
 
-    /// `size` bytes (rounded up to pages) aligned to `alignment` (a power of
-    /// two, any size): a mapping `alignment - page` bytes longer, which holds
-    /// an aligned start wherever the OS puts it, trimmed at both ends. Only
-    /// address space is reserved for the trimmed parts, and only for the
-    /// length of this call. Returns the start, or nil when the OS refuses.
+    /// One page, then `size` bytes (rounded up to pages) aligned to
+    /// `alignment` (a power of two, any size): a region's memory, whose page
+    /// below the blocks holds the region's sentinel. Mapped `alignment - page`
+    /// bytes longer, which holds an aligned start wherever the OS puts it, and
+    /// trimmed at both ends (only address space is reserved for the trimmed
+    /// parts, and only for the length of this call). Returns the start of the
+    /// page below, or nil when the OS refuses; unmap `pageBytes + size`.
     static func mapAligned(_ size: UInt, alignment: UInt) -> UInt? {
         let page = pageBytes
         let align = max(alignment, page)
-        let length = alignUp(size, page)
+        let length = page &+ alignUp(size, page)
         let reserved = length &+ (align &- page)
-        guard reserved >= length, let raw = map(reserved) else { return nil }
-        let start = alignUp(raw, align)
+        guard length > page, reserved >= length, let raw = map(reserved) else { return nil }
+        let start = alignUp(raw &+ page, align) &- page
         unmap(raw, start &- raw)
         unmap(start &+ length, raw &+ reserved &- (start &+ length))
         return start

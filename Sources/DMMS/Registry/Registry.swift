@@ -149,8 +149,9 @@ enum Registry {
         guard total > data, let mapped = Platform.mapAligned(total, alignment: floorPowerOfTwo(data)) else {
             return nil
         }
-        let pool = PoolState.create(memory: mapped, size: alignUp(total, Platform.pageBytes), config: config, mapped: true, dataLimit: data)
-        if pool == nil { Platform.unmap(mapped, alignUp(total, Platform.pageBytes)) }
+        let size = Platform.pageBytes &+ alignUp(total, Platform.pageBytes)
+        let pool = PoolState.create(memory: mapped, size: size, config: config, mapped: true, dataLimit: data)
+        if pool == nil { Platform.unmap(mapped, size) }
         return pool
     }
 

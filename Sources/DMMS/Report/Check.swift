@@ -64,7 +64,7 @@ extension PoolState {
                     damagedNodes[block.order] &+= 1
                     problem(ErrorRecord(.freeBlock, status: DMMSStatus.corrupt, pointer: block.address, blockSize: size,
                                         detail: "its links are damaged (written after free?)"))
-                } else if fillsFree, let offset = damagedFill(block.address, order: block.order) {
+                } else if fillsFree, let offset = damagedFill(block.address, from: UInt(FreeNode.size), to: blockSize(block.order)) {
                     problem(ErrorRecord(.freeBlock, status: DMMSStatus.writeAfterFree, pointer: block.address, blockSize: size,
                                         offset: UInt64(offset)))
                 }

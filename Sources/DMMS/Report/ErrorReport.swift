@@ -127,6 +127,9 @@ enum ErrorReport {
     /// What the status says of the subject, with the record's detail.
     private static func appendWhatIsWrong(_ error: ErrorRecord, into line: inout TextLine) {
         switch error.status {
+        case DMMSStatus.overrun where Int64(bitPattern: error.offset) < 0:
+            line.append(" written before its start: first damaged byte at offset -")
+            line.append(0 &- error.offset)
         case DMMSStatus.overrun:
             line.append(" written past its end: first damaged byte at offset ")
             line.append(error.offset)

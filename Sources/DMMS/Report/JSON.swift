@@ -21,6 +21,7 @@ enum JSONReport {
         var maxJoins: UInt32 = 0
         var flags: UInt32 = 0
         pool.locked { state in
+            state.reportOverrunsOfLiveBuffers()   // before the figures, which then count them
             state.snapshot(into: &figures)
             guardBytes = state.guarded ? state.guardBytes : 0
             maxJoins = state.maxJoins

@@ -16,6 +16,7 @@ enum Leaks {
         var bytes: UInt64 = 0
         var groups: UInt64 = 0
         pool.locked { state in
+            state.reportOverrunsOfLiveBuffers()
             let table = state.owners.unsafelyUnwrapped
             var i = 0
             while i < state.ownerCapacity { table[i].groupCount = 0; table[i].groupBytes = 0; i &+= 1 }
