@@ -233,8 +233,11 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  * Every other status leaves the buffer and all figures as they were (except
  * the error counters). Time: bounded.
  * What is checked: the guard_bytes after the requested end, the 8-byte owner
- * record after them and, with DMMS_F_GUARD, the block's last 8 bytes when the
- * buffer leaves them free (its tail). Guard and tail hold a pattern of odd
+ * record after them and, with DMMS_F_GUARD, up to 16 more bytes of the slack
+ * after the record (the far guard) and the block's last 8 bytes (its tail),
+ * as far as the block leaves room for them: with the defaults, every byte up
+ * to 32 past the end when the block has 40 bytes beyond the requested ones
+ * (the far guard costs about 8 instructions per alloc+free pair). Guard and tail hold a pattern of odd
  * bytes chosen per buffer from its address and a per-pool secret. So, with
  * guard_bytes >= 1, a write of one byte past the end is always caught when
  * the byte is even (a string's NUL among them); an odd byte is missed with

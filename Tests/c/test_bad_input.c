@@ -773,6 +773,38 @@ static void underflow_of_a_region_s_first_buffer(void) {
     }
 }
 
+/* One byte changed anywhere up to 32 bytes past the end is seen when the
+ * block's slack holds it: the guard (0-7), the owner record (8-15: the record
+ * is damaged, the buffer quarantined), the far guard (16-31). */
+static void far_overruns(void) {
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 20, NULL);   /* room for the 8 quarantined blocks */
+    CHECK(p != NULL);
+    for (size_t k = 0; k < 32; k++) {
+        unsigned char *b = dmms_pool_alloc(p, 4096);       /* an 8 KiB block: room for everything */
+        CHECK(b != NULL);
+        if (b == NULL) break;
+        b[4096 + k] = (unsigned char)~b[4096 + k];
+        reset();
+        dmms_status_t status = dmms_pool_free(p, b);
+        CHECK_EQ(rec.count, 1);
+        if (k >= 8 && k < 16) {
+            CHECK_EQ(status, DMMS_E_CORRUPT);
+        } else {
+            CHECK_EQ(status, DMMS_E_OVERRUN);
+            CHECK_EQ(rec.last.offset, 4096 + k);
+        }
+    }
+    /* Room for one far word: 96 + 16 = 112 in a 128-byte block leaves 16
+     * bytes, the far word (112-119) and the tail (120-127). */
+    unsigned char *b = dmms_pool_alloc(p, 96);
+    b[96 + 16] ^= 1;
+    reset();
+    CHECK_EQ(dmms_pool_free(p, b), DMMS_E_OVERRUN);
+    CHECK_EQ(rec.last.offset, 112);
+    CHECK_EQ(dmms_check(p), 0);
+    dmms_pool_destroy(p);
+}
+
 static void write_after_free(void) {
     dmms_config_t c;
     dmms_config_init(&c);
@@ -889,6 +921,7 @@ int main(void) {
     underflow_into_a_live_block();
     overrun_of_a_buffer_never_freed();
     underflow_of_a_region_s_first_buffer();
+    far_overruns();
 
     dmms_stats_t s = stats(p);
     CHECK_EQ(s.blocks_alloc, 0);

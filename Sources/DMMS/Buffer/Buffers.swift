@@ -238,8 +238,8 @@ extension PoolState {
 
     /// What is wrong with a live buffer (examine and dmms_check ask), in the
     /// order that names the cause: its guard (an overrun long enough to reach
-    /// the owner record damages that too), then its owner record, then its
-    /// block's tail (damage from outside the buffer), then, for a region's
+    /// the owner record damages that too), then its owner record, its far
+    /// guard, its block's tail (damage from outside the buffer), then, for a region's
     /// first buffer, the sentinel below it. nil when all is intact.
     @inline(__always)
     mutating func damage(of block: Block, key: UInt64, requested: UInt, recordOK: Bool) -> BufferDamage? {
@@ -247,6 +247,10 @@ extension PoolState {
             return BufferDamage(status: DMMSStatus.overrun, offset: offset)
         }
         if !recordOK { return BufferDamage(status: DMMSStatus.corrupt, offset: 0) }
+        if guarded, let offset = damagedFarGuard(block: block.address, key: key, requested: requested,
+                                                 blockBytes: blockSize(block.order)) {
+            return BufferDamage(status: DMMSStatus.overrun, offset: offset)
+        }
         if guarded, let offset = damagedTail(block: block.address, key: key, requested: requested, blockBytes: blockSize(block.order)) {
             return BufferDamage(status: DMMSStatus.overrun, offset: offset, inTail: true)
         }
@@ -330,9 +334,7 @@ extension PoolState {
             owner = Int(record.owner)
         }
         if guarded {
-            if damagedGuard(block: block.address, key: buffer.key, requested: buffer.requested) != nil
-                || damagedTail(block: block.address, key: buffer.key, requested: buffer.requested,
-                               blockBytes: buffer.requested &+ buffer.slack) != nil
+            if !guardsIntact(block: block.address, key: buffer.key, requested: buffer.requested, slack: buffer.slack)
                 || damagedSentinel(below: block.address, in: block.region) != nil { return nil }
         }
         return owner

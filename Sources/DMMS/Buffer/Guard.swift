@@ -2,8 +2,13 @@
 // and the tail of its block. (The fill of free blocks is the free lists':
 // Core/FreeList.swift.)
 //
-//   [ user data ... requested ][ guard ][ owner record ][ slack ... ][ tail ]
-//                                                                     ^ block end - 8
+//   [ user data ... requested ][ guard ][ owner record ][ far guard ][ slack ... ][ tail ]
+//                                                                                     ^ block end - 8
+//
+// The far guard: up to two more words of the pattern after the record, as
+// many as the slack holds before the tail, so that with the defaults (8 guard
+// bytes, the record) a write up to 32 bytes past the end is seen wherever the
+// block leaves room for it — not only where it reaches the guard or the tail.
 //
 // The tail: when the slack leaves room, the block's last 8 bytes hold the
 // guard's pattern too. They are what an underflow of the buffer in the block
@@ -36,13 +41,52 @@ extension PoolState {
         return UnsafeMutableRawPointer(bitPattern: block &+ blockBytes &- 8)
     }
 
+    /// How many words of far guard a block of `blockBytes` holding
+    /// `requested` bytes has room for before its tail: 0, 1 or 2.
+    @inline(__always)
+    mutating func farGuardWords(requested: UInt, blockBytes: UInt) -> Int {
+        // The slack after the record, the tail's 8 bytes included (requested +
+        // extraBytes <= blockBytes always): one word needs 16, two need 24.
+        let room = blockBytes &- requested &- extraBytes
+        return room >= 24 ? 2 : room >= 16 ? 1 : 0
+    }
+
+    /// True when guard, far guard and tail are all intact: what every free
+    /// asks first. With the default guard of 8 bytes, each word is compared
+    /// and the differences or'ed: one branch on the answer, whatever the
+    /// slack holds (`slack`: the block's bytes after the requested ones).
+    @inline(__always)
+    mutating func guardsIntact(block: UInt, key: UInt64, requested: UInt, slack: UInt) -> Bool {
+        let blockBytes = requested &+ slack
+        if guardSpan != 8 {
+            return damagedGuard(block: block, key: key, requested: requested) == nil
+                && damagedFarGuard(block: block, key: key, requested: requested, blockBytes: blockBytes) == nil
+                && damagedTail(block: block, key: key, requested: requested, blockBytes: blockBytes) == nil
+        }
+        let pattern = guardPattern(key).littleEndian
+        let end = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped   // the guard's first byte
+        var bad = end.loadUnaligned(as: UInt64.self) ^ pattern
+        let room = slack &- extraBytes   // after the record: far guard, then the tail
+        if room >= 8 {
+            bad |= end.loadUnaligned(fromByteOffset: Int(bitPattern: slack) &- 8, as: UInt64.self) ^ pattern
+            if room >= 16 { bad |= end.loadUnaligned(fromByteOffset: Int(bitPattern: extraBytes), as: UInt64.self) ^ pattern }
+            if room >= 24 { bad |= end.loadUnaligned(fromByteOffset: Int(bitPattern: extraBytes) &+ 8, as: UInt64.self) ^ pattern }
+        }
+        return bad == 0
+    }
+
+    /// Writes guard, far guard and tail (the shape guardsIntact reads).
     @inline(__always)
     mutating func writeGuard(block: UInt, key: UInt64, requested: UInt, blockBytes: UInt) {
         let pattern = guardPattern(key)
-        if let tail = tailAddress(block: block, requested: requested, blockBytes: blockBytes) {
-            tail.storeBytes(of: pattern.littleEndian, as: UInt64.self)
-        }
         let p = UnsafeMutableRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
+        let slack = blockBytes &- requested
+        let room = slack &- extraBytes   // after the record: far guard, then the tail
+        if room >= 8 {
+            p.storeBytes(of: pattern.littleEndian, toByteOffset: Int(bitPattern: slack) &- 8, as: UInt64.self)
+            if room >= 16 { p.storeBytes(of: pattern.littleEndian, toByteOffset: Int(bitPattern: extraBytes), as: UInt64.self) }
+            if room >= 24 { p.storeBytes(of: pattern.littleEndian, toByteOffset: Int(bitPattern: extraBytes) &+ 8, as: UInt64.self) }
+        }
         if guardSpan == 8 {   // the default: one store
             p.storeBytes(of: pattern.littleEndian, as: UInt64.self)
             return
@@ -69,6 +113,24 @@ extension PoolState {
         if word == pattern { return nil }
         let first = UInt((word ^ pattern).trailingZeroBitCount / 8)    // little-endian: lowest address first
         return UInt(bitPattern: tail) &- block &+ first
+    }
+
+    /// Offset from the buffer start of the first damaged byte of its far
+    /// guard, or nil (intact, or none).
+    @inline(__always)
+    mutating func damagedFarGuard(block: UInt, key: UInt64, requested: UInt, blockBytes: UInt) -> UInt? {
+        let far = farGuardWords(requested: requested, blockBytes: blockBytes)
+        if far == 0 { return nil }
+        let pattern = guardPattern(key).littleEndian
+        let q = UnsafeRawPointer(bitPattern: block &+ requested &+ extraBytes).unsafelyUnwrapped
+        var word = q.loadUnaligned(as: UInt64.self) ^ pattern
+        var offset = requested &+ extraBytes
+        if word == 0 && far > 1 {
+            word = q.loadUnaligned(fromByteOffset: 8, as: UInt64.self) ^ pattern
+            offset &+= 8
+        }
+        if word == 0 { return nil }
+        return offset &+ UInt(UInt64(littleEndian: word).trailingZeroBitCount / 8)   // lowest address first
     }
 
     // MARK: the sentinel below a region
