@@ -250,9 +250,11 @@ void *dmms_pool_aligned_alloc(dmms_pool_t *pool, size_t alignment, size_t size);
  * 2^-16. A write *before* a buffer's start lands at the end of the block
  * below it: when that block is live, in its tail, reported as that buffer's
  * DMMS_E_OVERRUN when it is freed or checked (the same odds, an underflow's
- * first byte meeting the tail's last); when it is free, DMMS_F_FILL_FREE
- * reports it as DMMS_E_WRITE_AFTER_FREE (at reuse or dmms_check); otherwise
- * it is not seen. Below a region's first block is the region's sentinel, 8
+ * first byte meeting the tail's last); when it is free, in its free tail —
+ * a free block of 32 bytes or more keeps the same kind of pattern in its last
+ * 8 bytes, with DMMS_F_GUARD — or its fill (DMMS_F_FILL_FREE): reported as
+ * DMMS_E_WRITE_AFTER_FREE of that block when it is handed out, joined or
+ * checked (dmms_check). Below a region's first block is the region's sentinel, 8
  * bytes of the same kind of pattern: an underflow of the buffer there is
  * reported as its own DMMS_E_OVERRUN with a negative offset (err->offset as
  * int64_t: -1 is the byte just before the buffer), once (the sentinel is

@@ -805,6 +805,41 @@ static void far_overruns(void) {
     dmms_pool_destroy(p);
 }
 
+/* An underflow into a free block, without the fill: its last 8 bytes hold a
+ * pattern (its free tail), checked by dmms_check and when it is handed out. */
+static void underflow_into_a_free_block(void) {
+    dmms_pool_t *p = dmms_pool_create(NULL, 1 << 16, NULL);
+    CHECK(p != NULL);
+    char *held[8];
+    char *below = NULL, *above = NULL;
+    for (int i = 0; i < 8; i++) held[i] = dmms_pool_alloc(p, 24);       /* 64-byte blocks */
+    for (int i = 0; i < 8 && !above; i++)
+        for (int j = 0; j < 8; j++)
+            if (held[j] == held[i] + 64) { below = held[i]; above = held[j]; break; }
+    CHECK(above != NULL);
+    if (above == NULL) return;
+    CHECK_EQ(dmms_pool_free(p, below), DMMS_OK);      /* lazily free: a pop gives it back */
+    above[-2] = (char)~above[-2];
+    reset();
+    CHECK_EQ(dmms_check(p), 1);
+    CHECK_EQ(rec.last.status, DMMS_E_WRITE_AFTER_FREE);
+    CHECK(rec.last.ptr == below);
+    CHECK_EQ(rec.last.offset, 62);
+    CHECK(strstr(rec.message, "underflow of the buffer above") != NULL);
+    reset();
+    char *again = dmms_pool_alloc(p, 24);            /* reported as it is handed out, once */
+    CHECK(again == below);
+    CHECK_EQ(rec.count, 1);
+    CHECK_EQ(rec.last.status, DMMS_E_WRITE_AFTER_FREE);
+    CHECK_EQ(rec.last.offset, 62);
+    reset();
+    for (int i = 0; i < 8; i++) if (held[i] != below) CHECK_EQ(dmms_pool_free(p, held[i]), DMMS_OK);
+    CHECK_EQ(dmms_pool_free(p, again), DMMS_OK);
+    CHECK_EQ(rec.count, 0);
+    CHECK_EQ(dmms_check(p), 0);
+    dmms_pool_destroy(p);
+}
+
 static void write_after_free(void) {
     dmms_config_t c;
     dmms_config_init(&c);
@@ -922,6 +957,7 @@ int main(void) {
     overrun_of_a_buffer_never_freed();
     underflow_of_a_region_s_first_buffer();
     far_overruns();
+    underflow_into_a_free_block();
 
     dmms_stats_t s = stats(p);
     CHECK_EQ(s.blocks_alloc, 0);

@@ -39,9 +39,9 @@ overflow_1|overflow.c|-DBYTES=1|overflow, 1 byte, then free|OVERRUN|OVERRUN|OVER
 overflow_8|overflow.c|-DBYTES=8|overflow, 8 bytes, then free|OVERRUN|OVERRUN|OVERRUN
 overflow_32|overflow.c|-DBYTES=32|overflow, 32 bytes, then free|OVERRUN|OVERRUN|OVERRUN
 overflow_far|overflow_far.c||one byte 31 past the end of a 4 KiB buffer, then free|OVERRUN|OVERRUN|OVERRUN
-underflow_1|underflow.c|-DBYTES=1|underflow, 1 byte (block below free), then free|-|WRITE_AFTER_FREE|-
-underflow_8|underflow.c|-DBYTES=8|underflow, 8 bytes (block below free), then free|-|WRITE_AFTER_FREE|-
-underflow_32|underflow.c|-DBYTES=32|underflow, 32 bytes (block below free), then free|-|WRITE_AFTER_FREE|-
+underflow_1|underflow.c|-DBYTES=1|underflow, 1 byte (block below free), then free|WRITE_AFTER_FREE|WRITE_AFTER_FREE|WRITE_AFTER_FREE
+underflow_8|underflow.c|-DBYTES=8|underflow, 8 bytes (block below free), then free|WRITE_AFTER_FREE|WRITE_AFTER_FREE|WRITE_AFTER_FREE
+underflow_32|underflow.c|-DBYTES=32|underflow, 32 bytes (block below free), then free|WRITE_AFTER_FREE|WRITE_AFTER_FREE|WRITE_AFTER_FREE
 underflow_live|underflow_live.c||underflow, 8 bytes (block below live), then free|OVERRUN|OVERRUN|OVERRUN
 underflow_first|underflow_first.c||underflow, 1 byte, of the first buffer of a fresh process|OVERRUN|OVERRUN|OVERRUN
 overflow_never_freed|overflow_never_freed.c||overflow, 1 byte, of a buffer never freed|OVERRUN|OVERRUN|OVERRUN

@@ -63,7 +63,10 @@ extension PoolState {
         let bytes = blockSize(order)
         markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: bytes &- size)
         countAllocation(order: order, bytes: bytes, requested: size)
-        if diagnostics { writeGuardAndRecord(block, key: key, order: order, bytes: bytes, requested: size, site: site) }
+        if diagnostics {
+            checkFreeTail(block, key: key, order: order)
+            writeGuardAndRecord(block, key: key, order: order, bytes: bytes, requested: size, site: site)
+        }
         return block
     }
 
@@ -349,6 +352,7 @@ extension PoolState {
         countRelease(order: block.order, requested: buffer.requested)
         clearSlack(at: buffer.tag, order: block.order)
         if fillsFree { fillFree(block.address, order: block.order) }
+        writeFreeTail(block.address, key: buffer.key, order: block.order)
         release(block.address, key: buffer.key, order: block.order, region: block.region, tag: buffer.tag)
     }
 

@@ -28,11 +28,6 @@
 // only with the address's few low set bits would do.
 
 extension PoolState {
-    /// The guard (and tail) pattern of a buffer whose block has `key`
-    /// (blockKey): 8 odd bytes.
-    @inline(__always)
-    func guardPattern(_ key: UInt64) -> UInt64 { key | 0x0101_0101_0101_0101 }
-
     /// Where the tail pattern goes in a block of `blockBytes` holding
     /// `requested` bytes, or nil when guard and record leave no 8 bytes for it.
     @inline(__always)

@@ -47,6 +47,15 @@ extension PoolState {
     mutating func blockKey(_ block: UInt) -> UInt64 { spread(UInt64(block) ^ secret) }
 }
 
+extension PoolState {
+    /// The pattern of the bytes DMMS keeps around a block whose key is `key`
+    /// (blockKey): a live buffer's guard and tail, a free block's tail, the
+    /// sentinel below a region. 8 odd bytes, so any even byte written there
+    /// is seen.
+    @inline(__always)
+    func guardPattern(_ key: UInt64) -> UInt64 { key | 0x0101_0101_0101_0101 }
+}
+
 /// The key of a record about a block in `state` at `order` (with `slack`,
 /// for a live buffer): the block's key with what the trusted map says of the
 /// block. The folds that use it are linear, so a record checked against a

@@ -57,6 +57,7 @@ extension PoolState {
             if block == 0 { continue }  // every node of that list was damaged; look again
             if fillsFree { verifyFill(block, taking: order, from: from) }
             if from > order { split(block, from: from, to: order, region: regionIndex(of: block)) }
+            writeFreeTail(block, key: blockKey(block), order: order)   // checked (popFree): allocate checks it again
             return block
         }
     }
@@ -202,6 +203,7 @@ extension PoolState {
     mutating func joinOneLazy(order: Int) -> Bool {
         let block = popFree(order: order, state: .lazyFree)
         if block == 0 { return false }
+        checkFreeTail(block, key: blockKey(block), order: order)
         freeGlobally(block, order: order, region: regionIndex(of: block))
         return true
     }

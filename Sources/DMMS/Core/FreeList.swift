@@ -22,6 +22,14 @@
 // untouched (one cache miss, not two), and that node's stale prev is ignored
 // while it is the head. A damaged node is quarantined and its list rebuilt
 // from the block map, which is the source of truth; the lists only index it.
+//
+// A free block of 32 bytes or more also holds a keyed pattern in its last 8
+// bytes (its free tail), written as it becomes free and checked as it stops
+// being free: what an underflow of the buffer above it writes first, or a
+// write after free at its end. (With DMMS_F_FILL_FREE the fill covers them.)
+// A global push writes it and a global pop checks it; a lazy block, the hot
+// path's, gets it from the free that made it (releaseBuffer) and is checked
+// by the allocation that takes it (allocate) or the join (joinOneLazy).
 
 struct FreeNode {
     static let size = 16
@@ -154,6 +162,7 @@ extension PoolState {
         tag.pointee = Tag.make(state, order)
         let old = head(order, state)
         writeNode(block, key: key, order: order, state: state, next: old, prev: 0)
+        writeFreeTail(block, key: key, order: order)
         if state == .globalFree {
             // A damaged `old` is quarantined and the list rebuilt from the map,
             // which already tags `block` free: the rebuilt list holds and counts it.
@@ -163,6 +172,51 @@ extension PoolState {
             orders[at: order].lazyFree &+= 1
         }
         setHead(order, state, block)
+    }
+
+    // MARK: the free tail
+
+    /// Where a free block's tail is, or nil (see freeTailOrder).
+    @inline(__always)
+    mutating func freeTail(_ block: UInt, order: Int) -> UnsafeMutableRawPointer? {
+        guard order >= freeTailOrder else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: block &+ blockSize(order) &- 8).unsafelyUnwrapped
+    }
+
+    /// The free tail holds the guard pattern of the block's key: what a live
+    /// buffer's tail holds at the same place, so a buffer that had a tail
+    /// goes free with it intact.
+    @inline(__always)
+    mutating func writeFreeTail(_ block: UInt, key: UInt64, order: Int) {
+        freeTail(block, order: order)?.storeBytes(of: guardPattern(key).littleEndian, as: UInt64.self)
+    }
+
+    /// The offset from `block` of the first damaged byte of its free tail,
+    /// or nil (intact, or none).
+    @inline(__always)
+    mutating func damagedFreeTail(_ block: UInt, key: UInt64, order: Int) -> UInt? {
+        guard let tail = freeTail(block, order: order) else { return nil }
+        let word = UInt64(littleEndian: tail.load(as: UInt64.self)) ^ guardPattern(key)
+        return word == 0 ? nil : blockSize(order) &- 8 &+ UInt(word.trailingZeroBitCount / 8)   // lowest address first
+    }
+
+    /// Checks the tail of a free block that stops being free: damage is
+    /// reported (WRITE_AFTER_FREE at the block) and counted; the block goes
+    /// on as it would (its tail is written anew wherever it is free again).
+    @inline(__always)
+    mutating func checkFreeTail(_ block: UInt, key: UInt64, order: Int) {
+        if let offset = damagedFreeTail(block, key: key, order: order) { reportFreeTail(block, order: order, offset: offset) }
+    }
+
+    @inline(never)
+    private mutating func reportFreeTail(_ block: UInt, order: Int, offset: UInt) {
+        counters.writeAfterFrees &+= 1
+        recordError(ErrorRecord(.freeBlock, status: DMMSStatus.writeAfterFree, pointer: block, blockSize: UInt64(blockSize(order)),
+                                offset: UInt64(offset), detail: PoolState.freeTailDamage))
+    }
+
+    static var freeTailDamage: StaticString {
+        "its last 8 bytes changed: an underflow of the buffer above, or a write after free"
     }
 
     /// The hot path of lazy coalescing, a push and a pop, straight-line:
@@ -215,6 +269,7 @@ extension PoolState {
                 continue
             }
             internalCheck(isListed(block, order: order, state: state), "a list's head is tagged free in that list")
+            checkFreeTail(block, key: blockKey(block), order: order)
             setHead(order, state, node.next)
             orders[at: order].globalFree &-= 1
             internalCheck(orders[at: order].globalFree < UInt64.max / 2, "a free count never goes below zero")
@@ -249,6 +304,7 @@ extension PoolState {
             }
             if isHead { setHead(order, .globalFree, node.next) }
             orders[at: order].globalFree &-= 1
+            checkFreeTail(block, key: blockKey(block), order: order)
             return true
         }
     }

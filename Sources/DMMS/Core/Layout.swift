@@ -143,6 +143,8 @@ extension PoolState {
         coalesce = config.coalesce
         maxJoins = config.maxJoins
         orderLimit = min(maxOrders, UInt.bitWidth &- 2 &- config.minBlockShift)
+        freeTailOrder = guardSpan == 0 || config.flags & UInt32(DMMS_F_FILL_FREE) != 0 ? orderLimit
+            : config.minBlock < 32 ? 1 : 0
         self.base = base
         secret = mix64(UInt64(base) ^ 0x5EC2_E7D3_A11C_0C02 ^ UInt64(Platform.taskId()) << 32)
         magic = PoolState.liveMagic

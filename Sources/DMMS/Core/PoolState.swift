@@ -128,6 +128,10 @@ struct PoolState {
     var guardSpan: UInt = 0
     var recordSpan: UInt = 0
     var extraBytes: UInt = 0
+    /// The lowest order whose free blocks keep a free tail (FreeList.swift):
+    /// 0, or 1 when min blocks are 16 bytes (their last 8 are their links);
+    /// orderLimit when there are none (no DMMS_F_GUARD, or DMMS_F_FILL_FREE).
+    var freeTailOrder: Int = 0
     /// Orders 0..<orderLimit are representable (block sizes fit a word).
     var orderLimit: Int = 0
     /// One past the largest order of any top block: dmms_stats_t.order_count.

@@ -64,6 +64,9 @@ extension PoolState {
                     damagedNodes[block.order] &+= 1
                     problem(ErrorRecord(.freeBlock, status: DMMSStatus.corrupt, pointer: block.address, blockSize: size,
                                         detail: "its links are damaged (written after free?)"))
+                } else if let offset = damagedFreeTail(block.address, key: blockKey(block.address), order: block.order) {
+                    problem(ErrorRecord(.freeBlock, status: DMMSStatus.writeAfterFree, pointer: block.address, blockSize: size,
+                                        offset: UInt64(offset), detail: PoolState.freeTailDamage))
                 } else if fillsFree, let offset = damagedFill(block.address, from: UInt(FreeNode.size), to: blockSize(block.order)) {
                     problem(ErrorRecord(.freeBlock, status: DMMSStatus.writeAfterFree, pointer: block.address, blockSize: size,
                                         offset: UInt64(offset)))

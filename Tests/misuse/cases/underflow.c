@@ -1,6 +1,6 @@
 /* Underflow: BYTES bytes written before the start of a 24-byte buffer, then
- * free. The buffer below was freed first (DMMS can see an underrun only in a
- * free block), and a new request comes after. */
+ * free. The buffer below was freed first, so the underrun lands in a free
+ * block (its free tail), and a new request comes after. */
 #include "../misuse.h"
 int main(void) {
     char *below = MALLOC(24);
