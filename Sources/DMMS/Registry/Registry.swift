@@ -57,8 +57,10 @@ enum Registry {
         }
         if installedDefaultPool == pool { installedDefaultPool = nil }
         currentDefaultPool = installedDefaultPool ?? builtinDefaultPool
-        lastResolvedPool = nil
         Platform.drainRegistryWalks()   // no lock-free walk still reads the pool's header
+        // After the drain: resolve caches a handle only inside the walk that
+        // found it live, so no thread can cache this one again.
+        if lastResolvedPool == UnsafeMutableRawPointer(pool) { lastResolvedPool = nil }
         Platform.globalUnlock()
     }
 
@@ -66,11 +68,16 @@ enum Registry {
     /// created without DMMS_F_THREAD_SAFE may be used where no lock may be
     /// taken (interrupts masked); pools are linked in with one pointer store.
     /// A pool destroyed meanwhile is not unmapped before this walk ends
-    /// (unregister drains the walks under way; see platform.h).
+    /// (unregister drains the walks under way; see platform.h). A live
+    /// candidate becomes resolve's cached handle inside the walk, so that a
+    /// destroy, which clears the cache after draining the walks, never leaves
+    /// a dead handle cached.
     static func isLive(_ candidate: UnsafeMutableRawPointer) -> Bool {
         let epoch = Platform.registryWalkBegin()
         defer { Platform.registryWalkEnd(epoch) }
-        return firstPool { UnsafeMutableRawPointer($0) == candidate } != nil
+        guard firstPool(where: { UnsafeMutableRawPointer($0) == candidate }) != nil else { return false }
+        lastResolvedPool = candidate
+        return true
     }
 
     /// True when [memory, memory + size) overlaps any live pool's memory.
@@ -160,10 +167,8 @@ enum Registry {
     static func resolve(_ handle: OpaquePointer?) -> Pool? {
         guard let handle = handle else { return defaultPool() }
         let raw = UnsafeMutableRawPointer(handle)
-        if raw == lastResolvedPool { return Pool(handle) }
-        if !isLive(raw) { return nil }
-        lastResolvedPool = raw
-        return Pool(handle)
+        if raw == lastResolvedPool || isLive(raw) { return Pool(handle) }
+        return nil
     }
 
     /// fork() while other threads use pools: take every lock before, so the
