@@ -229,6 +229,14 @@ else
     echo "bench: valgrind not found: no instruction counts (make bench-deps installs it)" | tee -a "$log" >&2
 fi
 
+# The work of calls that must not grow with the pool (Tests/work/run.sh: the
+# free fill's cost on pools of 64 KiB and 64 MiB), counted under callgrind.
+if command -v valgrind >/dev/null; then
+    section "work bounds (callgrind)"
+    bash Tests/work/run.sh >"$raw/work.txt" 2>>"$log" || echo "bench: work bounds FAILED (see $raw/work.txt)" >&2
+    done_section
+fi
+
 {
     printf 'load_end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf 'seconds\t%s\n' "$(( $(date +%s) - started ))"

@@ -579,6 +579,24 @@ class Report:
         self.ratio_matrix("DMMS ÷ each contender, W5 scaling (2 threads ÷ 1)",
                           lambda c, r: self.w5_ratio(c), ("A",), higher_is_better=True)
 
+    def section_work(self):
+        path = os.path.join(self.raw, "work.txt")
+        if not os.path.exists(path):
+            return
+        self.say("## Work bounds: the free fill (callgrind)")
+        self.say()
+        self.say("`Tests/work/run.sh` (also a suite of `make test`): instructions of `dmms_pool_create(NULL, 64 MiB)` "
+                 "and per `free(malloc(8))` pair (`dmms_pool_alloc`/`dmms_pool_free` of 8 bytes on a fresh pool, "
+                 "default config), with and without `DMMS_F_FILL_FREE`. The fill's cost is the buffer's: "
+                 "the target is the fill within 10x of no fill whatever the pool size.")
+        self.say()
+        self.say("```")
+        with open(path) as f:
+            for line in f:
+                self.say(line.rstrip())
+        self.say("```")
+        self.say()
+
     def section_instructions(self):
         self.say("## Instructions per alloc and per free (callgrind)")
         self.say()
@@ -714,6 +732,7 @@ class Report:
         self.section_w5()
         self.section_instructions()
         self.section_profile()
+        self.section_work()
         self.method()
         text = "\n".join(self.out).rstrip() + "\n"
         with open(path, "w") as f:
