@@ -63,7 +63,7 @@ THREADS_BINS  := $(THREADS_BUILD)/tsan-stress $(THREADS_BUILD)/reports_stress \
 
 $(THREADS_BUILD)/tsan-stress: Tests/threads/TSanStress.swift $(SOURCES) $(HEADERS) $(FUZZ_BUILD)/symbols.o
 	@mkdir -p $(@D)
-	nice $(SWIFTC) $(SANITIZED) -sanitize=thread $(SOURCES) $< $(FUZZ_BUILD)/symbols.o -o $@
+	nice $(SWIFTC) $(SANITIZED) -sanitize=thread -Xcc -DDMMS_TSAN $(SOURCES) $< $(FUZZ_BUILD)/symbols.o -o $@
 
 $(THREADS_BUILD)/reports_stress: Tests/threads/reports_stress.c Tests/c/check.h include/dmms.h $(LIB)/libdmms.so
 	@mkdir -p $(@D)

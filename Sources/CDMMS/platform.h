@@ -58,27 +58,43 @@ static inline uint64_t dmms_platform_thread_id(void) { return dmms_platform_tid(
  * priority — what a real-time allocator's lock must do. The word holds the
  * owner's thread id (0 = free). Lock returns that id and unlock takes it
  * back, so a lock and unlock pair reads the thread id once. */
+/* ThreadSanitizer cannot see the hand-over: a waiter the kernel gives the
+ * lock to returns from FUTEX_LOCK_PI with no user-space atomic that pairs
+ * with the unlocker's. A build with TSan defines DMMS_TSAN (Swift's
+ * -sanitize=thread does not tell the C importer: mk/reliability.mk passes
+ * -Xcc -DDMMS_TSAN), and the lock says what it does. */
+#if defined(DMMS_TSAN)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+static inline uint32_t dmms_platform_acquired(void *m, uint32_t tid) { __tsan_acquire(m); return tid; }
+static inline void dmms_platform_releasing(void *m) { __tsan_release(m); }
+#else
+static inline uint32_t dmms_platform_acquired(void *m, uint32_t tid) { (void)m; return tid; }
+static inline void dmms_platform_releasing(void *m) { (void)m; }
+#endif
+
 static inline void dmms_platform_lock_init(void *m) { __atomic_store_n((uint32_t *)m, 0, __ATOMIC_RELAXED); }
 static inline uint32_t dmms_platform_lock(void *m) {
     uint32_t expected = 0;
     uint32_t tid = dmms_platform_tid();
-    if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) return tid;
+    if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) return dmms_platform_acquired(m, tid);
     for (int spin = 0; spin < 200; spin++) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
         expected = 0;
         if (__atomic_load_n((uint32_t *)m, __ATOMIC_RELAXED) == 0 &&
-            __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return tid;
+            __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return dmms_platform_acquired(m, tid);
     }
     while (syscall(SYS_futex, (uint32_t *)m, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0) != 0) {
         /* EINTR/EAGAIN: try again */
     }
-    return tid;
+    return dmms_platform_acquired(m, tid);
 }
 /* `tid`: what dmms_platform_lock (or _trylock) returned. */
 static inline void dmms_platform_unlock(void *m, uint32_t tid) {
     uint32_t expected = tid;
+    dmms_platform_releasing(m);
     if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED), 1)) return;
     syscall(SYS_futex, (uint32_t *)m, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
 }
@@ -88,7 +104,8 @@ static inline void dmms_platform_lock_destroy(void *m) { (void)m; }
  * (for dmms_platform_unlock), 0 when not. */
 static inline uint32_t dmms_platform_trylock(void *m) {
     uint32_t expected = 0, tid = dmms_platform_tid();
-    return __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) ? tid : 0;
+    return __atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
+        ? dmms_platform_acquired(m, tid) : 0;
 }
 
 /* One process-wide lock for the pool registry and the default pool's set-up. */

@@ -13,10 +13,13 @@ final class LayoutTests: XCTestCase {
     }
 
     func testTheLocksHaveRoomForAPortsLock() {
-        // dmms_set_lock_hooks: a port's lock lives in 64 bytes of the header.
-        XCTAssertEqual(MemoryLayout.size(ofValue: PoolState().lock), 64)
-        XCTAssertEqual(MemoryLayout.size(ofValue: PoolState().reportLock), 64)
-        XCTAssertEqual((MemoryLayout<PoolState>.offset(of: \PoolState.lock) ?? 1) % 16, 0)
+        // dmms_set_lock_hooks: a port's lock lives in 64 bytes, 16-byte aligned,
+        // just below the header (which is 64-byte aligned).
+        XCTAssertEqual(MemoryLayout.size(ofValue: PoolLocks().pool), 64)
+        XCTAssertEqual(MemoryLayout.size(ofValue: PoolLocks().report), 64)
+        XCTAssertEqual(PoolLocks.bytes % 64, 0)
+        XCTAssertEqual((MemoryLayout<PoolLocks>.offset(of: \PoolLocks.pool) ?? 1) % 16, 0)
+        XCTAssertEqual((MemoryLayout<PoolLocks>.offset(of: \PoolLocks.report) ?? 1) % 16, 0)
     }
 
     func testEveryOrderFitsTheStatsOfTheCABI() {

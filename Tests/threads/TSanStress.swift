@@ -13,10 +13,9 @@
 //
 // DMMS's own pool lock is a priority-inheriting futex: a waiter the kernel
 // hands the lock to returns from FUTEX_LOCK_PI without a user-space atomic
-// that ThreadSanitizer could see, so TSan misses that edge and reports the
-// next critical section as racing with the previous one. `--pthread-locks`
-// installs pthread mutexes through dmms_set_lock_hooks (TSan knows those):
-// what it reports then is not about the lock.
+// that ThreadSanitizer could see, so the lock tells TSan (platform.h, built
+// with -Xcc -DDMMS_TSAN). `--pthread-locks` installs pthread mutexes through
+// dmms_set_lock_hooks instead: the same stress on a port's lock.
 //
 //   tsan-stress [steps per thread] [--pthread-locks]      (default 20000)
 

@@ -1,5 +1,6 @@
 // Layout.swift — turning memory into a pool or a region: where the blocks,
-// the block map, the owner table and the header go, and carving the blocks.
+// the block map, the owner table, the locks and the header go, and carving
+// the blocks.
 
 import CDMMS
 
@@ -70,12 +71,12 @@ struct PoolConfig {
     func blockBytes(holding size: UInt) -> UInt { alignUp(max(size, minBlock), minBlock) }
 
     /// Metadata for `dataBytes` of blocks: the block map, and for a pool's
-    /// first region the owner table and the header (with room to align it).
+    /// first region the owner table, the locks and the header (with room to align it).
     func metadataBytes(forData dataBytes: UInt, firstRegion: Bool) -> UInt {
         let map = alignUp(dataBytes >> UInt(granuleShift), 16)
         if !firstRegion { return map }
         let owners = PoolState.ownerTableBytes(capacity: PoolState.ownerCapacity(forData: dataBytes, tracking: tracksOwners))
-        return map &+ owners &+ PoolConfig.headerBytes &+ 64
+        return map &+ owners &+ PoolLocks.bytes &+ PoolConfig.headerBytes &+ 64
     }
 
     /// The most bytes of blocks (a multiple of the min block) that fit in
@@ -109,13 +110,14 @@ extension PoolState {
         let ownersAddress = mapAddress &+ mapBytes
         let ownerCapacity = PoolState.ownerCapacity(forData: data, tracking: config.tracksOwners)
         let ownersBytes = PoolState.ownerTableBytes(capacity: ownerCapacity)
-        let headerAddress = alignUp(ownersAddress &+ ownersBytes, 64)
+        let headerAddress = alignUp(ownersAddress &+ ownersBytes &+ PoolLocks.bytes, 64)   // the locks just below
         guard headerAddress &+ PoolConfig.headerBytes <= memory &+ size else { return nil }
 
         if !mapped {   // mapped memory is zero already: leave its pages untouched
             UnsafeMutableRawPointer(bitPattern: mapAddress).unsafelyUnwrapped
                 .initializeMemory(as: UInt8.self, repeating: 0, count: Int(mapBytes &+ ownersBytes))
         }
+        UnsafeMutablePointer<PoolLocks>(bitPattern: headerAddress &- PoolLocks.bytes).unsafelyUnwrapped.initialize(to: PoolLocks())
         let pool = UnsafeMutablePointer<PoolState>(bitPattern: headerAddress).unsafelyUnwrapped
         pool.initialize(to: PoolState())
         pool.pointee.configure(config, base: headerAddress)

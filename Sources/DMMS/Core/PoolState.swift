@@ -96,15 +96,23 @@ struct Region {
     @inline(__always) func contains(_ address: UInt) -> Bool { address &- start < end &- start }
 }
 
+/// The storage of a pool's two locks (the platform's futex word, or a
+/// port's lock: 64 bytes each), just below its header. Not in the header:
+/// a call's access to the header (locked's inout) must not cover the word
+/// other threads compare-and-swap to take the lock.
+struct PoolLocks {
+    /// The pool lock: Pool.poolLock is its address.
+    var pool = InlineArray<8, UInt64>(repeating: 0)
+    /// Serialises report functions that use the owner table's scratch fields.
+    var report = InlineArray<8, UInt64>(repeating: 0)
+
+    static let bytes = UInt(MemoryLayout<PoolLocks>.stride)
+}
+
 /// The pool header. A `dmms_pool_t *` points at one of these.
 struct PoolState {
     static let liveMagic: UInt64 = 0x444d_4d53_504f_4f4c  // "DMMSPOOL"
 
-    /// The pool lock's storage (the platform's futex word, or the port's
-    /// lock: 64 bytes); Pool.poolLock is its address.
-    var lock = InlineArray<8, UInt64>(repeating: 0)
-    /// Serialises report functions that use the owner table's scratch fields.
-    var reportLock = InlineArray<8, UInt64>(repeating: 0)
     /// Shown in reports; NUL-terminated (Pool.nameCString).
     var name = InlineArray<32, UInt8>(repeating: 0)
 
@@ -197,8 +205,12 @@ struct PoolState {
 extension UnsafeMutablePointer where Pointee == PoolState {
     /// The address of the pool lock's storage, and of the report lock's:
     /// what the platform's (or the port's) lock functions take.
-    @inline(__always) var poolLock: UnsafeMutableRawPointer { field(MemoryLayout<PoolState>.offset(of: \.lock)!) }
-    @inline(__always) var reportLock: UnsafeMutableRawPointer { field(MemoryLayout<PoolState>.offset(of: \.reportLock)!) }
+    @inline(__always) var poolLock: UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(self) - Int(PoolLocks.bytes) + MemoryLayout<PoolLocks>.offset(of: \.pool)!
+    }
+    @inline(__always) var reportLock: UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(self) - Int(PoolLocks.bytes) + MemoryLayout<PoolLocks>.offset(of: \.report)!
+    }
 
     /// The pool's name as a C string (it lives in the header).
     var nameCString: UnsafePointer<CChar> {

@@ -47,7 +47,8 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// Copies the errors this call recorded (from ring index `first` on) while
     /// the lock is still held, releases it, and hands them to the handler on
     /// this thread, oldest first. Another thread's errors cannot overwrite
-    /// them in the ring meanwhile: they are on this call's stack.
+    /// them in the ring meanwhile: they are on this call's stack, with the
+    /// pool's name (the header is not read after the unlock).
     @inline(never)
     func unlockAndDeliverErrors(since first: UInt64, token: Platform.LockToken) {
         let ring = UInt64(PoolState.errorRingSize)
@@ -61,11 +62,15 @@ extension UnsafeMutablePointer where Pointee == PoolState {
         }
         pointee.counters.undeliveredErrors &+= recorded &- UInt64(count)
         let abort = pointee.abortsOnError
+        var name = pointee.name
         unlock(token)
-        i = 0
-        while i < count {
-            ErrorReport.deliver(mine[i], poolName: nameCString, abort: abort)
-            i &+= 1
+        withUnsafeBytes(of: &name) { bytes in
+            let poolName = bytes.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: CChar.self)
+            i = 0
+            while i < count {
+                ErrorReport.deliver(mine[i], poolName: poolName, abort: abort)
+                i &+= 1
+            }
         }
     }
 
