@@ -423,7 +423,9 @@ typedef void (*dmms_error_fn)(const dmms_error_t *err, void *arg);
  * make a system call; every failure is still counted, kept for the JSON
  * report, and handed to an installed handler. A handler runs on
  * the thread whose call found the error, once per error, after that call has
- * released the pool lock; it may call dmms_stats, dmms_show and dmms_walk. A
+ * released the pool lock; it may call dmms_stats, dmms_show and dmms_walk.
+ * `err` and the strings it points to (message, pool_name) are valid until
+ * the handler returns: a handler that keeps them copies them. A
  * call hands at most 4 errors to the handler (only several damaged structures
  * found at once make more; dmms_check reports all of its own): any more are
  * counted as "undelivered_errors" in dmms_show and the JSON report. With

@@ -13,15 +13,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-typedef struct { dmms_error_t last; int count; char message[512]; } recorder_t;
+typedef struct { dmms_error_t last; int count; char message[512], pool_name[64]; } recorder_t;
 static recorder_t rec;
 
 static void record(const dmms_error_t *e, void *arg) {
     (void)arg;
     rec.last = *e;
     rec.count++;
+    /* The report's strings live until the handler returns: keep copies. */
     snprintf(rec.message, sizeof rec.message, "%s", e->message);
     rec.last.message = rec.message;
+    if (e->pool_name) {
+        snprintf(rec.pool_name, sizeof rec.pool_name, "%s", e->pool_name);
+        rec.last.pool_name = rec.pool_name;
+    }
 }
 static void reset(void) { memset(&rec, 0, sizeof rec); }
 static uint64_t my_task(void) { return (uint64_t)syscall(SYS_gettid); }

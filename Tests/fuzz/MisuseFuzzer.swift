@@ -204,7 +204,7 @@ extension PoolModel {
             p.pointee ^= x == 0 ? 1 : x
             if address - block.start < 16 {
                 pending = .links(block: block.start)
-            } else if fillsFree {
+            } else if fillsFree || address >= block.start + blockSize(block.order) - 8 && hasFreeTail(block.order) {
                 pending = .fill(address: address)
             }
         }

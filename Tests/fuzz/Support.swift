@@ -229,6 +229,10 @@ final class PoolModel {
     var extra: UInt { guardSpan + recordSpan }
     var tracks: Bool { recordSpan != 0 }
     var fillsFree: Bool { config.flags & UInt32(DMMS_F_FILL_FREE) != 0 }
+    /// Free blocks of this order keep a free tail (their last 8 bytes, checked
+    /// when the block stops being free): with guards and without the fill,
+    /// in blocks with room for it after their 16 bytes of links.
+    func hasFreeTail(_ order: Int) -> Bool { guardSpan != 0 && !fillsFree && blockSize(order) >= 32 }
 
     /// Live buffers, sorted by address.
     var live: [ModelBuffer] = []
