@@ -317,7 +317,7 @@ extension PoolState {
         if diagnostics {
             // The common case in a few compares; a buffer with anything
             // wrong goes the whole way (examine, report) out of line.
-            guard let owner = intactOwner(buffer) else { return endDamaged(buffer) }
+            guard let owner = intactOwner(buffer) else { return endDamaged(address) }
             if owner >= 0 { removeOwnedBuffer(UInt16(truncatingIfNeeded: owner)) }
         }
         releaseBuffer(buffer)
@@ -343,8 +343,14 @@ extension PoolState {
         return owner
     }
 
+    /// The buffer at `address` (live: free found it) has something wrong: the
+    /// whole way, out of line. It takes the address, not the LiveBuffer, so
+    /// that free does not build one in memory on every call to pass it.
     @inline(never)
-    private mutating func endDamaged(_ buffer: LiveBuffer) -> dmms_status_t { end(buffer, examine(buffer)) }
+    private mutating func endDamaged(_ address: UInt) -> dmms_status_t {
+        guard let buffer = liveBuffer(at: address).0 else { return DMMSStatus.notBlock }
+        return end(buffer, examine(buffer))
+    }
 
     @inline(__always)
     private mutating func releaseBuffer(_ buffer: LiveBuffer) {
