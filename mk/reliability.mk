@@ -13,6 +13,8 @@
 #   make threads-test      ThreadSanitizer stress, fork while allocating, reports while
 #                          allocating (short); part of `make test`
 #   make soak-threads      the same, long
+#   make tools-test        memcheck and ASan report misuses of pool buffers as they do
+#                          for malloc (Tests/tools); part of `make test`
 #
 # The fuzzers and the TSan stress compile the core as ordinary (non-Embedded)
 # Swift together with a harness, in one swiftc invocation, so the sanitizers
@@ -107,3 +109,19 @@ reliability-findings: lib
 
 .PHONY: reliability-findings
 TEST_SUITES += reliability-findings
+
+# ---- memcheck and ASan see pool buffers (platform.h's tool requests) -----------------
+TOOLS_BUILD := $(BUILD)/tools
+$(TOOLS_BUILD)/tools_misuse: Tests/tools/tools_misuse.c $(LIB)/libdmms.so include/dmms.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -Wall -Wextra -std=c11 $< -I include -L $(LIB) -ldmms -Wl,-rpath,$(CURDIR)/$(LIB) -o $@
+$(TOOLS_BUILD)/tools_misuse_asan: Tests/tools/tools_misuse.c $(LIB)/libdmms.so include/dmms.h
+	@mkdir -p $(@D)
+	clang -O1 -g -fsanitize=address -fuse-ld=lld -Wall -Wextra -std=c11 $< -I include -L $(LIB) -ldmms \
+	    -Wl,-rpath,$(CURDIR)/$(LIB) -o $@
+
+.PHONY: tools-test
+tools-test: $(TOOLS_BUILD)/tools_misuse $(TOOLS_BUILD)/tools_misuse_asan
+	bash Tests/tools/run.sh $(TOOLS_BUILD)
+
+TEST_SUITES += tools-test

@@ -24,5 +24,6 @@ COVERED     := $(CORE_SWIFT) -O -enforce-exclusivity=unchecked -profile-generate
 
 # The fuzzers and the TSan stress (mk/reliability.mk): ordinary Swift with the
 # core's internal checks, compiled with a harness so the sanitizers instrument
-# the core itself.
-SANITIZED   := $(CORE_SWIFT) -O -g -use-ld=lld -D DMMS_INTERNAL_CHECKS
+# the core itself — which therefore must not poison its own memory for ASan
+# (DMMS_CORE_SANITIZED: platform.h leaves the memory tools out).
+SANITIZED   := $(CORE_SWIFT) -O -g -use-ld=lld -D DMMS_INTERNAL_CHECKS -Xcc -DDMMS_CORE_SANITIZED

@@ -15,7 +15,7 @@ debian=(
     "git:test-preload runs a git workload under the preload"
     "bc:test-preload's git workload"
     "chromium:test-python renders the HTML report"
-    "valgrind:the benchmark's callgrind counts"
+    "valgrind:the benchmark's callgrind counts; memcheck.h for the library's tool requests and tools-test"
     "libjemalloc-dev:the benchmark's jemalloc contender"
     "libmimalloc-dev:the benchmark's mimalloc contender"
     "libgoogle-perftools-dev:the benchmark's tcmalloc contender"

@@ -259,6 +259,104 @@ static inline void dmms_platform_walks_drain(void) {
     }
 }
 
+/* ---- memory tools: Valgrind's memcheck and AddressSanitizer ----------------
+ * A pool tells the tools which of its bytes the program may touch: each
+ * buffer's requested bytes while it is live, nothing else of its regions
+ * (guards, slack, owner records, free blocks, the block map, the owner table).
+ * Memcheck hears it through client requests (valgrind.h and memcheck.h: macros
+ * that are a few no-op instructions outside Valgrind, with no library to link);
+ * ASan through its public poisoning functions, referenced weakly so that
+ * libdmms.so needs them only in a program built with -fsanitize=address. The
+ * library itself is not instrumented: ASan never checks its own accesses, and
+ * under memcheck it reads and writes what it keeps with error reporting off
+ * for the calling thread (dmms_tools_hide_errors). Bare metal has no tools,
+ * and neither has a core compiled with a sanitizer itself (the fuzzers and
+ * the TSan stress: DMMS_CORE_SANITIZED), whose own accesses ASan checks. */
+#if defined(__linux__) && !defined(DMMS_CORE_SANITIZED) && __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define DMMS_TOOLS_VALGRIND 1
+#endif
+
+#if defined(__linux__) && !defined(DMMS_CORE_SANITIZED)
+void __asan_poison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
+#define DMMS_TOOLS_ASAN (__asan_poison_memory_region != NULL && __asan_unpoison_memory_region != NULL)
+#define DMMS_ASAN_POISON(p, n) do { if (DMMS_TOOLS_ASAN) __asan_poison_memory_region(p, n); } while (0)
+#define DMMS_ASAN_UNPOISON(p, n) do { if (DMMS_TOOLS_ASAN) __asan_unpoison_memory_region(p, n); } while (0)
+#else
+#define DMMS_TOOLS_ASAN 0
+#define DMMS_ASAN_POISON(p, n) ((void)(p), (void)(n))
+#define DMMS_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* A tool is watching this process: checked once per pool, when it is made.
+ * Memcheck, not any Valgrind tool: only memcheck answers its own request for
+ * a byte's definedness bits (1: done), where callgrind, which counts the
+ * instructions of the unwatched path, gives the default 0. */
+static inline int dmms_tools_watching(void) {
+#if defined(DMMS_TOOLS_VALGRIND)
+    if (RUNNING_ON_VALGRIND) {
+        unsigned char byte = 0, bits = 0;
+        if (VALGRIND_GET_VBITS(&byte, &bits, 1) == 1) return 1;
+    }
+#endif
+    return DMMS_TOOLS_ASAN;
+}
+
+/* [p, p + size) is a new buffer (memcheck: malloc-like, undefined; it records
+ * the allocating stack). */
+static inline void dmms_tools_allocated(void *p, size_t size) {
+#if defined(DMMS_TOOLS_VALGRIND)
+    VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, 0);
+#endif
+    DMMS_ASAN_UNPOISON(p, size);
+}
+
+/* The buffer at p ended; its block of `block` bytes is the pool's again. */
+static inline void dmms_tools_freed(void *p, size_t block) {
+#if defined(DMMS_TOOLS_VALGRIND)
+    VALGRIND_FREELIKE_BLOCK(p, 0);   /* the rest of the block was no-access already */
+#endif
+    DMMS_ASAN_POISON(p, block);
+}
+
+/* [p, p + size) is the pool's own: no access for the program. */
+static inline void dmms_tools_no_access(void *p, size_t size) {
+#if defined(DMMS_TOOLS_VALGRIND)
+    VALGRIND_MAKE_MEM_NOACCESS(p, size);
+#endif
+    DMMS_ASAN_POISON(p, size);
+}
+
+/* The pool is about to write [p, p + size) through libc (the free fill's
+ * memset), which ASan checks even when called from an uninstrumented library:
+ * open it to ASan for the length of the call. Memcheck's reports are off. */
+static inline void dmms_tools_open(void *p, size_t size) {
+    DMMS_ASAN_UNPOISON(p, size);
+}
+
+/* [p, p + size) goes back to the program (a pool destroyed): its bytes are
+ * what they are, and the program's to use. */
+static inline void dmms_tools_returned(void *p, size_t size) {
+#if defined(DMMS_TOOLS_VALGRIND)
+    VALGRIND_MAKE_MEM_DEFINED(p, size);
+#endif
+    DMMS_ASAN_UNPOISON(p, size);
+}
+
+/* The library reads and writes what it keeps in no-access memory: memcheck's
+ * reports are off for this thread in between (they nest). */
+static inline void dmms_tools_hide_errors(void) {
+#if defined(DMMS_TOOLS_VALGRIND)
+    VALGRIND_DISABLE_ERROR_REPORTING;
+#endif
+}
+static inline void dmms_tools_show_errors(void) {
+#if defined(DMMS_TOOLS_VALGRIND)
+    VALGRIND_ENABLE_ERROR_REPORTING;
+#endif
+}
+
 /* Word-sized helpers the Swift side wants as plain C. */
 static inline size_t dmms_platform_strlen(const char *s) { return strlen(s); }
 

@@ -22,6 +22,13 @@ check "exports every function dmms.h declares" '[ "$(echo "$exports" | sort -u)"
 undefined=$(nm -D --undefined-only "$lib" | awk '{print $2}')
 check "no Swift runtime symbols needed" '! echo "$undefined" | grep -q "swift_"'
 check "never calls malloc or free" '! echo "$undefined" | grep -qE "^(malloc|free|calloc|realloc|posix_memalign)(@|$)"'
+# The memory tools (platform.h): ASan's poisoning functions referenced only
+# weakly, and memcheck's client requests compiled in (valgrind's headers,
+# installed by make deps): their marker is four rotations of rdi.
+check "refers to ASan's poisoning functions, weakly" \
+    '[ "$(nm -D --undefined-only "$lib" | awk "/__asan/ {print \$1 \$2}" | sort | tr "\n" " ")" = "w__asan_poison_memory_region w__asan_unpoison_memory_region " ]'
+check "makes memcheck's client requests" \
+    'objdump -d --no-show-raw-insn "$lib" | grep -A1 "rol  *\$0x3,%rdi" | grep -q "rol  *\$0xd,%rdi"'
 for fn in dmms_pool_alloc dmms_pool_free; do
     body=$(objdump -d --no-show-raw-insn "$lib" | awk -v f="<$fn>:" '$2 == f {p = 1} p && /^$/ {exit} p')
     check "$fn is code" '[ -n "$body" ]'

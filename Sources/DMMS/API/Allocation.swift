@@ -5,7 +5,8 @@ import CDMMS
 @inline(__always)
 func allocate(_ handle: OpaquePointer?, _ size: UInt, alignment: UInt, site: CallSite) -> UnsafeMutableRawPointer? {
     guard let pool = livePool(handle) else { return nil }
-    return UnsafeMutableRawPointer(bitPattern: pool.locked { $0.allocate(size: size, alignment: alignment, site: site) })
+    if pool.pointee.watched { return UnsafeMutableRawPointer(bitPattern: pool.allocateWatched(size, alignment: alignment, site: site)) }
+    return UnsafeMutableRawPointer(bitPattern: pool.lockedUnwatched { $0.allocate(size: size, alignment: alignment, site: site) })
 }
 
 @_cdecl("dmms_pool_alloc")

@@ -150,6 +150,7 @@ extension PoolState {
         self.base = base
         secret = mix64(UInt64(base) ^ 0x5EC2_E7D3_A11C_0C02 ^ UInt64(Platform.taskId()) << 32)
         magic = PoolState.liveMagic
+        watched = Platform.toolsWatching()
         setName(config.name)
     }
 
@@ -203,6 +204,16 @@ extension PoolState {
         counters.poolBytes &+= UInt64(region.end &- region.start)
         counters.overheadBytes &+= UInt64(region.memorySize &- (region.end &- region.start))
         carve(region: index)
+        if watched { Platform.toolsNoAccess(region.memory, toolsHiddenBytes(of: region)) }
+    }
+
+    /// The bytes of a region's memory, from its start, that are the pool's
+    /// alone for the memory tools: all of it (sentinel, blocks, map, owner
+    /// table), but for the pool's first region the locks and the header at
+    /// its end, which a call reads before it takes the lock.
+    private func toolsHiddenBytes(of region: Region) -> UInt {
+        let locks = base &- PoolLocks.bytes
+        return locks &- region.memory < region.memorySize ? locks &- region.memory : region.memorySize
     }
 
     /// True when [memory, memory + size) overlaps any memory of this pool.
@@ -253,8 +264,9 @@ extension PoolState {
         return false
     }
 
-    /// Returns mapped regions to the OS. The pool is gone after this. The
-    /// header lives in one of them: that one goes last.
+    /// Returns every region's memory to the memory tools and mapped regions
+    /// to the OS. The pool is gone after this. The header lives in one of
+    /// them: that one goes last.
     mutating func unmapRegions() {
         magic = 0
         let pool = Pool(bitPattern: base).unsafelyUnwrapped
@@ -264,6 +276,7 @@ extension PoolState {
         var r = 0
         while r < regionCount {
             let region = regions[at: r]
+            if watched { Platform.toolsReturned(region.memory, region.memorySize) }
             if base &- region.memory < region.memorySize { home = region }
             else if region.mapped { Platform.unmap(region.memory, alignUp(region.memorySize, Platform.pageBytes)) }
             r &+= 1

@@ -191,6 +191,11 @@ struct PoolState {
     /// Live pools made inside this pool's buffers: while there are any, an
     /// address this pool holds may be theirs.
     var hostedPools: Int = 0
+    /// Valgrind or AddressSanitizer watched when the pool was made: its
+    /// regions are no-access to them but for the live buffers' requested
+    /// bytes (Registry/Tools.swift). Asked once, here, so that allocate and
+    /// free pay one branch for the tools.
+    var watched: Bool = false
 
     @inline(__always) var threadSafe: Bool { flags & UInt32(DMMS_F_THREAD_SAFE) != 0 }
     @inline(__always) var guarded: Bool { guardSpan != 0 }

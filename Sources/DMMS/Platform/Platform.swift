@@ -118,6 +118,35 @@ enum Platform {
         return start
     }
 
+    // MARK: memory tools (memcheck, ASan: see platform.h)
+
+    /// Valgrind or AddressSanitizer is watching: asked once per pool.
+    static func toolsWatching() -> Bool { dmms_tools_watching() != 0 }
+    /// A buffer began: its requested bytes are the program's.
+    static func toolsAllocated(_ address: UInt, _ size: UInt) {
+        dmms_tools_allocated(UnsafeMutableRawPointer(bitPattern: address), Int(bitPattern: size))
+    }
+    /// A buffer ended: its whole block is the pool's again.
+    static func toolsFreed(_ address: UInt, blockBytes: UInt) {
+        dmms_tools_freed(UnsafeMutableRawPointer(bitPattern: address), Int(bitPattern: blockBytes))
+    }
+    /// Memory only the pool may touch.
+    static func toolsNoAccess(_ address: UInt, _ size: UInt) {
+        dmms_tools_no_access(UnsafeMutableRawPointer(bitPattern: address), Int(bitPattern: size))
+    }
+    /// Memory the pool writes through libc within a call (see platform.h).
+    static func toolsOpen(_ address: UInt, _ size: UInt) {
+        dmms_tools_open(UnsafeMutableRawPointer(bitPattern: address), Int(bitPattern: size))
+    }
+    /// Memory back to the program (a pool destroyed).
+    static func toolsReturned(_ address: UInt, _ size: UInt) {
+        dmms_tools_returned(UnsafeMutableRawPointer(bitPattern: address), Int(bitPattern: size))
+    }
+    /// Memcheck's reports off for this thread while the library touches what
+    /// it keeps, and on again (they nest).
+    static func toolsHideErrors() { dmms_tools_hide_errors() }
+    static func toolsShowErrors() { dmms_tools_show_errors() }
+
     /// The error handler and its argument, as one (nil: the default handler).
     static func errorHandler() -> (handler: dmms_error_fn?, argument: UnsafeMutableRawPointer?) {
         var argument: UnsafeMutableRawPointer? = nil

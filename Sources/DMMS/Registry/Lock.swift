@@ -11,9 +11,25 @@ import CDMMS
 
 extension UnsafeMutablePointer where Pointee == PoolState {
     /// Runs `body` under the pool lock (when the pool has one), then delivers
-    /// any errors it recorded, lock released.
+    /// any errors it recorded, lock released. In a pool the memory tools
+    /// watch, `body` reads and writes what the pool keeps in memory that is
+    /// no-access to them: memcheck's reports are off meanwhile.
     @inline(__always)
     func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
+        if pointee.watched {
+            return withLockHeld(lock()) { state in
+                Platform.toolsHideErrors()
+                defer { Platform.toolsShowErrors() }
+                return body(&state)
+            }
+        }
+        return withLockHeld(lock(), body)
+    }
+
+    /// `locked` for allocate and free, which send a watched pool's calls
+    /// their own way (Registry/Tools.swift) once, at their top.
+    @inline(__always)
+    func lockedUnwatched<Result>(_ body: (inout PoolState) -> Result) -> Result {
         withLockHeld(lock(), body)
     }
 
@@ -79,6 +95,8 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     func lockedQuietly<Result>(_ body: (inout PoolState) -> Result) -> Result {
         let token = lock()
         defer { unlock(token) }
+        if pointee.watched { Platform.toolsHideErrors() }
+        defer { if pointee.watched { Platform.toolsShowErrors() } }
         return body(&pointee)
     }
 }

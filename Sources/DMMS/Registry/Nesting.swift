@@ -90,6 +90,15 @@ extension PoolState {
         return region >= 0 && block(startingAt: address, in: region)?.state == .allocated
     }
 
+    /// The requested bytes and the block of the live buffer that starts at
+    /// `address`, or nil; reports nothing. O(regions).
+    mutating func liveExtent(at address: UInt) -> (requested: UInt, blockBytes: UInt)? {
+        let region = regionIndex(of: address)
+        guard region >= 0, let block = block(startingAt: address, in: region), block.state == .allocated else { return nil }
+        let bytes = blockSize(block.order)
+        return (bytes &- slack(ofAllocated: address, order: block.order, in: region), bytes)
+    }
+
     /// The start of the live buffer whose requested bytes hold all of
     /// [memory, memory + size), or nil. O(regions + orders).
     mutating func liveBufferStart(holding memory: UInt, size: UInt) -> UInt? {
@@ -107,7 +116,8 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     @inline(__always)
     func freeBuffer(_ address: UInt) -> dmms_status_t {
         if holdsLivePool(address) { return DMMSStatus.busy }
-        return locked { $0.free(address) }
+        if pointee.watched { return freeWatched(address) }
+        return lockedUnwatched { $0.free(address) }
     }
 
     /// Resizes the buffer at `address` (dmms_pool_realloc, realloc()); 0 when
@@ -115,6 +125,7 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     @inline(__always)
     func reallocateBuffer(_ address: UInt, size: UInt, site: CallSite) -> UInt {
         if holdsLivePool(address) { return 0 }
+        if pointee.watched { return reallocateWatched(address, size: size, site: site) }
         return locked { $0.reallocate(address, size: size, site: site) }
     }
 
