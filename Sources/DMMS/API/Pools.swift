@@ -32,8 +32,14 @@ func reportUnattached(_ status: dmms_status_t, pointer: UInt = 0, requested: UIn
 }
 
 /// The pool behind a handle, or nil with DMMS_E_NOT_OWNED reported.
+@inline(__always)
 func livePool(_ handle: OpaquePointer?) -> Pool? {
     if let pool = Registry.resolve(handle) { return pool }
+    return reportNoPool(handle)
+}
+
+@inline(never)
+private func reportNoPool(_ handle: OpaquePointer?) -> Pool? {
     reportUnattached(DMMSStatus.notOwned, pointer: UInt(bitPattern: UnsafeMutableRawPointer(handle)),
                      detail: handle == nil ? "the OS refused the default pool's memory" : "handle is not a live pool")
     return nil

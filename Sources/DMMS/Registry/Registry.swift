@@ -23,8 +23,10 @@ nonisolated(unsafe) var arenaCount = 1
 /// Whether the fork handlers are installed (once per process).
 nonisolated(unsafe) var forkHandlersInstalled = false
 
-/// The handle resolved last: most programs use one pool over and over.
-nonisolated(unsafe) var lastResolvedPool: UnsafeMutableRawPointer? = nil
+/// The handle resolved last (its address; 0: none): most programs use one
+/// pool over and over. A word, not an optional pointer, so that the check is
+/// one compare.
+nonisolated(unsafe) var lastResolvedPool: UInt = 0
 
 enum Registry {
     static func register(_ pool: Pool) {
@@ -60,7 +62,7 @@ enum Registry {
         Platform.drainRegistryWalks()   // no lock-free walk still reads the pool's header
         // After the drain: resolve caches a handle only inside the walk that
         // found it live, so no thread can cache this one again.
-        if lastResolvedPool == UnsafeMutableRawPointer(pool) { lastResolvedPool = nil }
+        if lastResolvedPool == UInt(bitPattern: pool) { lastResolvedPool = 0 }
         Platform.globalUnlock()
     }
 
@@ -76,7 +78,7 @@ enum Registry {
         let epoch = Platform.registryWalkBegin()
         defer { Platform.registryWalkEnd(epoch) }
         guard firstPool(where: { UnsafeMutableRawPointer($0) == candidate }) != nil else { return false }
-        lastResolvedPool = candidate
+        lastResolvedPool = UInt(bitPattern: candidate)
         return true
     }
 
@@ -167,7 +169,7 @@ enum Registry {
     static func resolve(_ handle: OpaquePointer?) -> Pool? {
         guard let handle = handle else { return defaultPool() }
         let raw = UnsafeMutableRawPointer(handle)
-        if raw == lastResolvedPool || isLive(raw) { return Pool(handle) }
+        if UInt(bitPattern: raw) == lastResolvedPool || isLive(raw) { return Pool(handle) }
         return nil
     }
 
