@@ -50,9 +50,14 @@ void contender_select(const char *name) {
                 if (budget) contender.max_joins = (uint32_t)strtoul(budget + 2, NULL, 10);
                 if (length == 2 && strncmp(diagnostics, "on", 2) == 0) { contender.diagnostics = 1; return; }
                 if (length == 3 && strncmp(diagnostics, "off", 3) == 0) { contender.diagnostics = 0; return; }
+                char *end;
+                if (length > 1 && diagnostics[0] == 'f') {
+                    contender.flags = (uint32_t)strtoul(diagnostics + 1, &end, 16);
+                    if (end == diagnostics + length) { contender.diagnostics = -1; return; }
+                }
             }
         }
-        die("unknown DMMS contender '%s' (dmms-<lazy|eager|on_demand>-<on|off>[-j<max_joins>])", name);
+        die("unknown DMMS contender '%s' (dmms-<lazy|eager|on_demand>-<on|off|f<hex flags>>[-j<max_joins>])", name);
     }
 
     die("unknown contender '%s'", name);
@@ -65,9 +70,12 @@ dmms_config_t contender_config(uint32_t min_block) {
     config.max_joins = contender.max_joins;
     config.min_block = min_block;
     config.name = contender.name;
-    if (!contender.diagnostics) {
+    if (contender.diagnostics == 0) {
         config.flags = DMMS_F_THREAD_SAFE;
         config.guard_bytes = 0;
+    } else if (contender.diagnostics < 0) {
+        config.flags = contender.flags;
+        if (!(config.flags & DMMS_F_GUARD)) config.guard_bytes = 0;
     }
     return config;
 }

@@ -27,7 +27,8 @@ __attribute__((noreturn, format(printf, 1, 2))) void die(const char *format, ...
 /* ---- the contender ----------------------------------------------------------
  * DMMS: dmms_pool_alloc / dmms_pool_free on a pool of this process, with the
  * default config (guard 8, owner tracking, thread safe) when diagnostics are
- * on, and flags = DMMS_F_THREAD_SAFE, guard_bytes = 0 when they are off.
+ * on, and flags = DMMS_F_THREAD_SAFE, guard_bytes = 0 when they are off; or
+ * exactly the flags named ("f" and their value in hex: what each costs).
  * malloc: malloc / free, whichever library the dynamic linker bound them to
  * (checked against the contender's name at start-up). */
 typedef enum { CONTENDER_DMMS, CONTENDER_MALLOC } contender_kind_t;
@@ -36,14 +37,15 @@ typedef struct {
     contender_kind_t kind;
     char             name[32];      /* "dmms-lazy-on", "glibc", "jemalloc", ...     */
     uint32_t         coalesce;      /* DMMS_COALESCE_*                              */
-    int              diagnostics;   /* DMMS: 1 = default config, 0 = off            */
+    int              diagnostics;   /* DMMS: 1 = default config, 0 = off, -1 = flags */
+    uint32_t         flags;         /* DMMS, diagnostics -1: config.flags ("-f7")    */
     uint32_t         max_joins;     /* DMMS: config.max_joins ("-j64": 64; 0 = none) */
     dmms_pool_t     *pool;          /* DMMS: the pool in use                        */
 } contender_t;
 
 extern contender_t contender;
 
-/* Parses "dmms-<lazy|eager|on_demand>-<on|off>[-j<max_joins>]", "glibc", "jemalloc",
+/* Parses "dmms-<lazy|eager|on_demand>-<on|off|f<hex flags>>[-j<max_joins>]", "glibc", "jemalloc",
  * "mimalloc" or "tcmalloc"; for a malloc name, checks that malloc
  * really comes from that library. Dies on anything else. */
 void contender_select(const char *name);

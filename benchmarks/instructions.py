@@ -6,6 +6,11 @@ them (calls from the two harness wrappers, per pair). Counts repeat exactly,
 whatever the machine's load: the figure every hot-path change states.
 
     benchmarks/instructions.py BENCH [--range A|B] [--pairs N] [--profile] CONTENDER...
+    benchmarks/instructions.py BENCH --by-feature [--policy lazy|eager|on_demand]
+
+--by-feature: what each feature of the default config costs, from pools with
+exactly its flags (contender dmms-POLICY-f<flags>): the core alone (no lock,
+no diagnostics), then the lock, the guard, owner tracking, and all three.
 """
 import argparse
 import os
@@ -37,15 +42,35 @@ def count(bench, contender, size_range, pairs, warmup):
     return alloc, free, self_line
 
 
+# (label, dmms_config_t.flags, the row it adds to): THREAD_SAFE 1, GUARD 2, TRACK_OWNER 4.
+FEATURES = [("core (no lock, no diagnostics)", 0, None), ("core + lock", 1, 0), ("core + lock + guard", 3, 1),
+            ("core + lock + owners", 5, 1), ("core + lock + guard + owners", 7, 1)]
+
+
+def by_feature(bench, policy, size_range, pairs, warmup):
+    totals = {}
+    for label, flags, base in FEATURES:
+        alloc, free, _ = count(bench, f"dmms-{policy}-f{flags:x}", size_range, pairs, warmup)
+        totals[flags] = alloc + free
+        added = "" if base is None else f"   {totals[flags] - totals[base]:+6.1f} over flags {base:x}"
+        print(f"{policy:9} range {size_range}  flags {flags:x}  {label:30} {alloc + free:7.1f} per pair "
+              f"({alloc:.1f} alloc + {free:.1f} free){added}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("bench")
-    parser.add_argument("contenders", nargs="+")
+    parser.add_argument("contenders", nargs="*")
     parser.add_argument("--range", default="A")
     parser.add_argument("--pairs", type=int, default=50000)
     parser.add_argument("--warmup", type=int, default=20000)
     parser.add_argument("--profile", action="store_true", help="the 25 costliest source lines of libdmms")
+    parser.add_argument("--by-feature", action="store_true", help="the cost of the lock, the guard and owner tracking")
+    parser.add_argument("--policy", default="lazy")
     args = parser.parse_args()
+    if args.by_feature:
+        by_feature(args.bench, args.policy, args.range, args.pairs, args.warmup)
+        return
     for contender in args.contenders:
         alloc, free, lines = count(args.bench, contender, args.range, args.pairs, args.warmup)
         print(f"{contender:16} range {args.range}: {alloc + free:7.1f} instructions per pair "

@@ -7,6 +7,8 @@
 #   make instructions instructions per alloc+free pair under callgrind (exact, whatever the
 #                     load): DMMS lazy/eager, diagnostics on/off, and glibc, with the
 #                     costliest lines of the default config (< 1 min)
+#   make instructions-by-feature  the same for pools with exactly some flags: the
+#                     core alone, then what the lock, the guard and owner tracking add
 #
 # The harness is C (benchmarks/*.c) against dmms.h and the malloc API; the
 # malloc contenders run the same binary under LD_PRELOAD (see benchmarks/run.sh).
@@ -16,7 +18,7 @@ BENCH_SOURCES  := $(wildcard benchmarks/*.c)
 BENCH_HEADERS  := $(wildcard benchmarks/*.h)
 BENCH_CFLAGS   := -O2 -g -march=x86-64-v2 -Wall -Wextra -std=c11 -pthread
 
-.PHONY: bench bench-smoke instructions
+.PHONY: bench bench-smoke instructions instructions-by-feature
 
 $(BENCH_BIN): $(BENCH_SOURCES) $(BENCH_HEADERS) include/dmms.h $(LIB)/libdmms.so
 	@mkdir -p $(dir $@)
@@ -35,3 +37,6 @@ INSTRUCTIONS_CONTENDERS ?= dmms-lazy-on dmms-lazy-off dmms-eager-on glibc
 instructions: $(BENCH_BIN)
 	python3 benchmarks/instructions.py $(BENCH_BIN) $(INSTRUCTIONS_CONTENDERS)
 	python3 benchmarks/instructions.py --profile $(BENCH_BIN) dmms-lazy-on
+
+instructions-by-feature: $(BENCH_BIN)
+	python3 benchmarks/instructions.py $(BENCH_BIN) --by-feature
