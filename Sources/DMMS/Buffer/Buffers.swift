@@ -63,10 +63,7 @@ extension PoolState {
         let bytes = blockSize(order)
         markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: bytes &- size)
         countAllocation(order: order, bytes: bytes, requested: size)
-        if diagnostics {
-            checkFreeTail(block, key: key, order: order)
-            writeGuardAndRecord(block, key: key, order: order, bytes: bytes, requested: size, site: site)
-        }
+        if diagnostics { dressNewBuffer(block, key: key, order: order, bytes: bytes, requested: size, site: site) }
         return block
     }
 
@@ -123,8 +120,17 @@ extension PoolState {
         counters.bytesRequested &-= UInt64(requested)
     }
 
-    /// Diagnostics' one call at allocation: writes the guard (and the tail)
-    /// and the owner record of a buffer just allocated (`bytes`: its block's).
+    /// Diagnostics' one call at allocation: the block was free until now, so
+    /// its free tail is checked; then the buffer gets its guard, tail and
+    /// owner record (`bytes`: its block's).
+    @inline(__always)
+    private mutating func dressNewBuffer(_ block: UInt, key: UInt64, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
+        checkFreeTail(block, key: key, order: order)
+        writeGuardAndRecord(block, key: key, order: order, bytes: bytes, requested: requested, site: site)
+    }
+
+    /// Writes the guard (and the tail) and the owner record of a buffer that
+    /// begins (`bytes`: its block's): a new one, or one resized in place.
     @inline(__always)
     private mutating func writeGuardAndRecord(_ block: UInt, key: UInt64, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
         if guarded { writeGuard(block: block, key: key, requested: requested, blockBytes: bytes) }
@@ -314,14 +320,20 @@ extension PoolState {
     mutating func free(_ address: UInt) -> dmms_status_t {
         let (found, status) = liveBuffer(at: address)
         guard let buffer = found else { return status }
-        if diagnostics {
-            // The common case in a few compares; a buffer with anything
-            // wrong goes the whole way (examine, report) out of line.
-            guard let owner = intactOwner(buffer) else { return endDamaged(address) }
-            if owner >= 0 { removeOwnedBuffer(UInt16(truncatingIfNeeded: owner)) }
-        }
+        // The common case in a few compares; a buffer with anything wrong
+        // goes the whole way (examine, report) out of line.
+        if diagnostics && !undressIntactBuffer(buffer) { return endDamaged(address) }
         releaseBuffer(buffer)
         return DMMSStatus.ok
+    }
+
+    /// Diagnostics' one call at free: false when anything of the buffer's is
+    /// damaged (nothing changed then); else the buffer leaves its owner's count.
+    @inline(__always)
+    private mutating func undressIntactBuffer(_ buffer: LiveBuffer) -> Bool {
+        guard let owner = intactOwner(buffer) else { return false }
+        if owner >= 0 { removeOwnedBuffer(UInt16(truncatingIfNeeded: owner)) }
+        return true
     }
 
     /// The owner entry of a buffer whose guard, tail and owner record are
