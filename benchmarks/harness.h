@@ -213,7 +213,7 @@ typedef struct {
     uint64_t    steps;      /* timed steps / pairs per repetition (per thread)     */
     uint64_t    warmup;     /* untimed pairs before the timed ones (W2, W5, instr) */
     uint32_t    reps;       /* repetitions (W1, W4) or seeds (W3)                  */
-    uint32_t    threads;    /* W5                                                  */
+    uint32_t    threads;    /* W5, W6, W8                                          */
     size_t      pool_bytes; /* W4: bytes of blocks of the pool it fills            */
     uint32_t    min_block;  /* W3: min block of its pools                          */
 } options_t;
@@ -224,5 +224,8 @@ int run_fragmentation(const options_t *o);  /* W3 */
 int run_adversarial(const options_t *o);    /* W4 */
 int run_threads(const options_t *o);        /* W5 */
 int run_instructions(const options_t *o);   /* callgrind */
+int run_server(const options_t *o);         /* W6 */
+int run_loop(const options_t *o);           /* W7 */
+int run_stress(const options_t *o);         /* W8 */
 
 #endif

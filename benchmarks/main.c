@@ -5,13 +5,14 @@
  *         [--pool-bytes N] [--min-block N] [--tsc-hz F]
  *
  * WORKLOAD: latency (W1), throughput (W2), fragmentation (W3),
- * adversarial (W4), threads (W5), instructions (for callgrind), or tsc
- * (prints the measured TSC rate, for the other runs' --tsc-hz). */
+ * adversarial (W4), threads (W5), server (W6), loop (W7), stress (W8),
+ * instructions (for callgrind), or tsc (prints the measured TSC rate, for
+ * the other runs' --tsc-hz). */
 #include "harness.h"
 #include <stdio.h>
 
 static void usage(void) {
-    die("usage: bench latency|throughput|fragmentation|adversarial|threads|instructions|tsc "
+    die("usage: bench latency|throughput|fragmentation|adversarial|threads|server|loop|stress|instructions|tsc "
         "--contender NAME [--range A|B|small|large] [--seed N] [--live N] [--steps N] [--warmup N] "
         "[--reps N] [--threads N] [--pool-bytes N] [--min-block N] [--tsc-hz F]");
 }
@@ -63,6 +64,9 @@ int main(int argc, char **argv) {
     if (!strcmp(workload, "fragmentation")) return run_fragmentation(&o);
     if (!strcmp(workload, "adversarial")) return run_adversarial(&o);
     if (!strcmp(workload, "threads")) return run_threads(&o);
+    if (!strcmp(workload, "server")) return run_server(&o);
+    if (!strcmp(workload, "loop")) return run_loop(&o);
+    if (!strcmp(workload, "stress")) return run_stress(&o);
     if (!strcmp(workload, "instructions")) return run_instructions(&o);
     usage();
 }

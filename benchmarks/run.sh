@@ -44,6 +44,7 @@ if [ $mode = full ]; then
     W3_SEEDS=20
     W4_POOL=$((4 << 20)); W4_REPS=9
     W5_PAIRS=1000000; W5_WARMUP=100000; W5_REPS=7
+    W6_STEPS=1000000; W7_STEPS=3000000; W8_STEPS=100000; W68_LIVE=1000; W678_REPS=3
     CG_PAIRS=50000; CG_WARMUP=20000
 else
     LIVE=500
@@ -52,6 +53,7 @@ else
     W3_SEEDS=2
     W4_POOL=$((256 << 10)); W4_REPS=2
     W5_PAIRS=2000; W5_WARMUP=200; W5_REPS=1
+    W6_STEPS=2000; W7_STEPS=2000; W8_STEPS=500; W68_LIVE=100; W678_REPS=1
     CG_PAIRS=200; CG_WARMUP=100
 fi
 
@@ -115,7 +117,7 @@ TSC_HZ=$("$BENCH" tsc)
     done
     printf 'contenders\t%s\n' "${contenders[*]}"
     printf 'live\t%s\n' "$LIVE"
-    printf 'sizes\t%s\n' "W1 $W1_REPS repetitions × $W1_STEPS steps; W2 $W2_REPS processes × $W2_PAIRS pairs after $W2_WARMUP warm-up pairs; W3 $W3_SEEDS seeds; W4 $W4_REPS repetitions, $((W4_POOL >> 10)) KiB pool; W5 $W5_REPS processes × $W5_PAIRS pairs per thread after $W5_WARMUP; callgrind $CG_PAIRS pairs after $CG_WARMUP; $LIVE live buffers; seed $SEED"
+    printf 'sizes\t%s\n' "W1 $W1_REPS repetitions × $W1_STEPS steps; W2 $W2_REPS processes × $W2_PAIRS pairs after $W2_WARMUP warm-up pairs; W3 $W3_SEEDS seeds; W4 $W4_REPS repetitions, $((W4_POOL >> 10)) KiB pool; W5 $W5_REPS processes × $W5_PAIRS pairs per thread after $W5_WARMUP; W6 4 threads × $W6_STEPS steps, $W68_LIVE slots each; W7 2 threads × $W7_STEPS; W8 8 threads × $W8_STEPS steps, $W68_LIVE objects each; W6–W8 $W678_REPS processes each; callgrind $CG_PAIRS pairs after $CG_WARMUP; $LIVE live buffers; seed $SEED"
 } >"$raw/meta.tsv"
 
 # ---- running one measurement ------------------------------------------------------
@@ -137,10 +139,13 @@ done_section() { echo " $(( $(date +%s) - section_start )) s" >&2; }
 # Wall-clock figures (W2, W5) are taken in several processes per contender,
 # interleaved (every contender once, then again, in reversed order every
 # other round), so slow drift of the machine hits all contenders alike.
-rounds() {  # rounds REPS: the contender order of each round, one line each
-    local rep
-    for ((rep = 0; rep < $1; rep++)); do
-        if ((rep % 2 == 0)); then echo "${contenders[*]}"; else printf '%s\n' "${contenders[@]}" | tac | tr '\n' ' '; echo; fi
+rounds() {  # rounds REPS [CONTENDER...]: the contender order of each round, one line each
+    local rep reps=$1
+    shift
+    local of=("$@")
+    [ $# -gt 0 ] || of=("${contenders[@]}")
+    for ((rep = 0; rep < reps; rep++)); do
+        if ((rep % 2 == 0)); then echo "${of[*]}"; else printf '%s\n' "${of[@]}" | tac | tr '\n' ' '; echo; fi
     done
 }
 
@@ -190,6 +195,17 @@ while read -r -a order; do
         done
     done
 done < <(rounds $W5_REPS)
+done_section
+
+# W6–W8 are programs on malloc: the malloc contenders only.
+section "W6–W8 multi-threaded programs (${W678_REPS} rounds)"
+while read -r -a order; do
+    for c in "${order[@]}"; do
+        run "$c" server --seed $SEED --live $W68_LIVE --threads 4 --steps $W6_STEPS --warmup $((W6_STEPS / 10))
+        run "$c" loop --seed $SEED --steps $W7_STEPS --warmup $((W7_STEPS / 10))
+        run "$c" stress --seed $SEED --live $W68_LIVE --threads 8 --steps $W8_STEPS --warmup 0
+    done
+done < <(rounds $W678_REPS "${mallocs[@]}")
 done_section
 
 if command -v valgrind >/dev/null; then

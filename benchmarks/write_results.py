@@ -281,6 +281,16 @@ class Report:
         figures = [(self.w5_ratio(c), c) for c in self.mallocs if self.w5_ratio(c) is not None]
         return max(figures) if figures else None
 
+    # W6–W8: (workload, range, metric) of each program's throughput.
+    PROGRAMS = (("W6", "B", "pairs_per_s_4t", "W6 server, 4 threads"), ("W7", "-", "pairs_per_s_2t", "W7 two-thread loop"),
+                ("W8", "large", "pairs_per_s_8t", "W8 stress, 8 threads"))
+
+    def program(self, c, workload, size_range, metric):
+        return self.r.best(workload, c, size_range, metric, higher_is_better=True)
+
+    def peak_rss(self, c):
+        return self.r.get("W8", c, "large", "peak_rss_kb")
+
     def fastest_of_three(self, size_range):
         figures = [(self.w2(c, size_range), c) for c in FAST_MALLOCS if self.w2(c, size_range) is not None]
         return min(figures) if figures else (None, None)
@@ -376,6 +386,15 @@ class Report:
             v = self.w5_ratio(c)
             floor_row(f"W5: 2 threads ÷ 1 thread ≥ 1.0 ({c})", v, 1.0,
                       rx(v) + (f" (control: best malloc {rx(control[0])}, {control[1]})" if control else ""))
+        for workload, size_range, metric, label in self.PROGRAMS:
+            d, g = self.program("dmms-preload", workload, size_range, metric), self.program("glibc", workload, size_range, metric)
+            r = ratio(d, g)
+            floor_row(f"{label}: throughput ≥ 1.0 × glibc (dmms-preload)", r, 1.0,
+                      f"{rx(r)} glibc ({num(d and d / 1e6, 2)} vs {num(g and g / 1e6, 2)} M pairs/s)")
+        d, g = self.peak_rss("dmms-preload"), self.peak_rss("glibc")
+        r = ratio(d, g)
+        limit_row("W8 stress: peak RSS ≤ 1.5 × glibc (dmms-preload)", r, 1.5,
+                  f"{rx(r)} glibc ({num(d and d / 1024, 1)} vs {num(g and g / 1024, 1)} MB)")
         for d in ("on", "off"):
             for size_range in ("A", "B"):
                 lazy, eager = self.w2(f"dmms-lazy-{d}", size_range), self.w2(f"dmms-eager-{d}", size_range)
@@ -579,6 +598,34 @@ class Report:
         self.ratio_matrix("DMMS ÷ each contender, W5 scaling (2 threads ÷ 1)",
                           lambda c, r: self.w5_ratio(c), ("A",), higher_is_better=True)
 
+    def section_programs(self):
+        measured = [c for c in self.all if any(self.program(c, *w[:3]) for w in self.PROGRAMS)]
+        if not measured:
+            return
+        self.say("## W6–W8 — multi-threaded programs on malloc")
+        self.say()
+        rounds = len(self.r.all("W7", measured[0], "-", "pairs_per_s_2t"))
+        self.say("`benchmarks/programs.c`, the malloc contenders only (each under LD_PRELOAD; dmms-preload is DMMS's "
+                 "malloc replacement with default settings). W6: 4 threads replace objects of 8–256 bytes in one "
+                 "shared table, a random slot each step, so most objects are freed by another thread than the one "
+                 "that made them (a larson-like server). W7: 2 threads, each a tight malloc/touch/free of 16–128 "
+                 "bytes. W8: 8 threads on 2 cores, each keeping objects of 16–65536 bytes (every page written) and "
+                 f"replacing a random one each step; peak RSS is the process's. Pairs per second of wall time, all "
+                 f"threads together: the best of {rounds} processes (peak RSS: the median).")
+        self.say()
+        rows = []
+        for c in measured:
+            row = [c]
+            for workload, size_range, metric, _ in self.PROGRAMS:
+                v, g = self.program(c, workload, size_range, metric), self.program("glibc", workload, size_range, metric)
+                row.append(f"{num(v and v / 1e6, 2)} ({rx(ratio(v, g))})")
+            rss, g = self.peak_rss(c), self.peak_rss("glibc")
+            row.append(f"{num(rss and rss / 1024, 1)} ({rx(ratio(rss, g))})")
+            rows.append(row)
+        self.say(table(["contender"] + [f"{label} (M pairs/s, ×glibc)" for _, _, _, label in self.PROGRAMS]
+                       + ["W8 peak RSS (MB, ×glibc; lower is better)"], rows))
+        self.say()
+
     def section_work(self):
         path = os.path.join(self.raw, "work.txt")
         if not os.path.exists(path):
@@ -730,6 +777,7 @@ class Report:
         self.section_w3()
         self.section_w4()
         self.section_w5()
+        self.section_programs()
         self.section_instructions()
         self.section_profile()
         self.section_work()
