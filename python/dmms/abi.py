@@ -192,12 +192,17 @@ class LibraryNotFound(OSError):
 
 
 def find_library():
-    """Where libdmms.so is: $DMMS_LIBRARY, else the build tree this package
-    sits in (build/lib/ of the first ancestor that has one: running from a
-    checkout needs no install), else the system's library path."""
+    """Where libdmms.so is: $DMMS_LIBRARY, else the one bundled with an
+    installed package (dmms/lib, put there when the wheel was built), else
+    the build tree this package sits in (build/lib/ of the first ancestor that
+    has one: running from a checkout needs no install), else the system's
+    library path."""
     explicit = os.environ.get("DMMS_LIBRARY")
     if explicit:
         return explicit  # an explicit choice is never second-guessed
+    bundled = Path(__file__).resolve().parent / "lib" / LIBRARY_NAME
+    if bundled.exists():
+        return str(bundled)
     for folder in Path(__file__).resolve().parents:
         candidate = folder / "build" / "lib" / LIBRARY_NAME
         if candidate.exists():
@@ -207,7 +212,8 @@ def find_library():
         return system
     raise LibraryNotFound(
         f"{LIBRARY_NAME} not found: set DMMS_LIBRARY to its path, build it with "
-        "`make lib` in the DMMS checkout, or install it (`make install`)")
+        "`make lib` in the DMMS checkout, install it (`make install`), or install "
+        "this package with `pip install ./python` from the checkout, which bundles it")
 
 
 @functools.cache
