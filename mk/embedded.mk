@@ -5,7 +5,9 @@
 #   make test-embedded   the libraries, their symbol check, and the self-test
 #                        images under QEMU (Cortex-M3, Cortex-M4, RV32); the cross
 #                        compilers and QEMU come from `make deps`
-#   make embedded-size   text/data/bss of each library (PORTING.md's table)
+#   make embedded-size   text/data/bss of each library, and what DMMS costs a firmware
+#                        with a 16 KiB pool, by target and by what it calls (flash,
+#                        RAM, blocks): PORTING.md's tables
 #
 # Targets: armv7em (Cortex-M4/M7, soft-float ABI), armv7m (Cortex-M3: the
 # armv7em Swift module compiled for -mcpu=cortex-m3, no DSP instructions) and
@@ -46,8 +48,14 @@ $(EMB_BUILD)/%/libdmms.a: $(SOURCES) $(HEADERS) $(EMB_SRC)/include/string.h mk/e
 	rm -f $(@D)/dmms-whole.o $@
 	$(EMB_AR) rcs $@ $(@D)/dmms.o
 
-embedded-size: $(EMB_LIBS)
+# The firmware of the size table (Tests/embedded/sizes.c): USE 0 (no DMMS), 1
+# (create, alloc, free, stats), 2 (and the reports), for each board.
+EMB_SIZE_USES   := 0 1 2
+EMB_SIZE_IMAGES := $(foreach b,cortex-m3 cortex-m4 riscv32,$(foreach u,$(EMB_SIZE_USES),$(EMB_BUILD)/$(b)/sizes-$(u).elf))
+
+embedded-size: $(EMB_LIBS) $(EMB_SIZE_IMAGES)
 	@size $(EMB_LIBS)
+	bash Tests/embedded/sizes.sh $(EMB_BUILD)
 
 # ---- self-test firmware ------------------------------------------------------
 EMB_FW_SRC  := Tests/embedded/selftest.c $(EMB_SRC)/board.h $(EMB_SRC)/semihosting.h include/dmms.h
@@ -81,6 +89,25 @@ $(EMB_BUILD)/riscv32/selftest.elf: $(EMB_FW_SRC) $(EMB_SRC)/riscv/* $(EMB_BUILD)
 	$(RV_CC) $(RV_ARCH) $(EMB_FW_C) -nostdlib -nostartfiles -T $(EMB_SRC)/riscv/link.ld \
 	    -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
 	    $(RV_FW) $(@D)/libc.o $(EMB_BUILD)/riscv32-none-none-eabi/libdmms.a -lgcc -o $@
+
+$(EMB_BUILD)/cortex-m3/sizes-%.elf: Tests/embedded/sizes.c $(EMB_SRC)/cortex-m/* $(EMB_BUILD)/armv7m-none-none-eabi/libdmms.a
+	@mkdir -p $(@D)
+	$(ARM_CC) -mcpu=cortex-m3 -mthumb -mfloat-abi=soft $(EMB_FW_C) -DUSE=$* $(ARM_LINK) Tests/embedded/sizes.c \
+	    $(EMB_SRC)/cortex-m/startup.c $(EMB_SRC)/cortex-m/board.c $(EMB_BUILD)/armv7m-none-none-eabi/libdmms.a -o $@
+
+$(EMB_BUILD)/cortex-m4/sizes-%.elf: Tests/embedded/sizes.c $(EMB_SRC)/cortex-m/* $(EMB_BUILD)/armv7em-none-none-eabi/libdmms.a
+	@mkdir -p $(@D)
+	$(ARM_CC) -mcpu=cortex-m4 -mthumb -mfloat-abi=soft $(EMB_FW_C) -DUSE=$* $(ARM_LINK) Tests/embedded/sizes.c \
+	    $(EMB_SRC)/cortex-m/startup.c $(EMB_SRC)/cortex-m/board.c $(EMB_BUILD)/armv7em-none-none-eabi/libdmms.a -o $@
+
+$(EMB_BUILD)/riscv32/sizes-libc.o: $(EMB_SRC)/riscv/libc.c
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_ARCH) $(EMB_FW_C) -fno-builtin -fno-tree-loop-distribute-patterns -c $< -o $@
+
+$(EMB_BUILD)/riscv32/sizes-%.elf: Tests/embedded/sizes.c $(EMB_SRC)/riscv/* $(EMB_BUILD)/riscv32/sizes-libc.o $(EMB_BUILD)/riscv32-none-none-eabi/libdmms.a
+	$(RV_CC) $(RV_ARCH) $(EMB_FW_C) -DUSE=$* -nostdlib -nostartfiles -T $(EMB_SRC)/riscv/link.ld \
+	    -Wl,--gc-sections -Wl,--no-warn-rwx-segments $(EMB_SRC)/riscv/startup.S $(EMB_SRC)/riscv/board.c Tests/embedded/sizes.c \
+	    $(EMB_BUILD)/riscv32/sizes-libc.o $(EMB_BUILD)/riscv32-none-none-eabi/libdmms.a -lgcc -o $@
 
 EMB_IMAGES  := $(EMB_BUILD)/cortex-m3/selftest.elf $(EMB_BUILD)/cortex-m4/selftest.elf $(EMB_BUILD)/riscv32/selftest.elf
 embedded-images: $(EMB_IMAGES)
