@@ -289,6 +289,14 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __att
 #define DMMS_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/* Whether this build can meet a tool at all: 0 on bare metal and in a core
+ * compiled with a sanitizer, where the Swift side's tool paths compile out. */
+#if defined(__linux__) && !defined(DMMS_CORE_SANITIZED)
+static inline int dmms_tools_possible(void) { return 1; }
+#else
+static inline int dmms_tools_possible(void) { return 0; }
+#endif
+
 /* A tool is watching this process: checked once per pool, when it is made.
  * Memcheck, not any Valgrind tool: only memcheck answers its own request for
  * a byte's definedness bits (1: done), where callgrind, which counts the

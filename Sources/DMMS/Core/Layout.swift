@@ -150,7 +150,7 @@ extension PoolState {
         self.base = base
         secret = mix64(UInt64(base) ^ 0x5EC2_E7D3_A11C_0C02 ^ UInt64(Platform.taskId()) << 32)
         magic = PoolState.liveMagic
-        watched = Platform.toolsWatching()
+        watchedByTools = Platform.toolsWatching()
         setName(config.name)
     }
 

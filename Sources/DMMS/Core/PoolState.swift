@@ -193,9 +193,10 @@ struct PoolState {
     var hostedPools: Int = 0
     /// Valgrind or AddressSanitizer watched when the pool was made: its
     /// regions are no-access to them but for the live buffers' requested
-    /// bytes (Registry/Tools.swift). Asked once, here, so that allocate and
-    /// free pay one branch for the tools.
-    var watched: Bool = false
+    /// bytes (Registry/Tools.swift). Asked once, when the pool is made, so
+    /// that allocate and free pay one branch for the tools (none where there
+    /// can be no tool: see `watched`).
+    var watchedByTools: Bool = false
 
     @inline(__always) var threadSafe: Bool { flags & UInt32(DMMS_F_THREAD_SAFE) != 0 }
     @inline(__always) var guarded: Bool { guardSpan != 0 }
@@ -204,6 +205,8 @@ struct PoolState {
     @inline(__always) var diagnostics: Bool { extraBytes != 0 }
     @inline(__always) var fillsFree: Bool { flags & UInt32(DMMS_F_FILL_FREE) != 0 }
     @inline(__always) var granule: UInt { UInt(1) &<< UInt(bitPattern: granuleShift) }
+    /// watchedByTools, known false at compile time where no tool can be.
+    @inline(__always) var watched: Bool { Platform.toolsPossible && watchedByTools }
 
 }
 
