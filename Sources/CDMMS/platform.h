@@ -365,6 +365,15 @@ static inline void dmms_tools_show_errors(void) {
 #endif
 }
 
+/* Whether the default error handler can write anything (stderr): on bare
+ * metal it cannot, so an error's text is made only for a handler the program
+ * installed — and a firmware that installs none links no text formatter. */
+#if defined(__linux__)
+static inline int dmms_platform_has_stderr(void) { return 1; }
+#else
+static inline int dmms_platform_has_stderr(void) { return 0; }
+#endif
+
 /* Word-sized helpers the Swift side wants as plain C. */
 static inline size_t dmms_platform_strlen(const char *s) { return strlen(s); }
 

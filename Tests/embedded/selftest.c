@@ -91,6 +91,16 @@ static void section(const char *title) {
     put("\n");
 }
 
+/* True when `text` holds `part`. */
+static int holds_text(const char *text, const char *part) {
+    for (; *text; text++) {
+        int i = 0;
+        while (part[i] && text[i] == part[i]) i++;
+        if (!part[i]) return 1;
+    }
+    return 0;
+}
+
 static int same_text(const char *a, const char *b) {
     if (a == NULL || b == NULL) return a == b;
     while (*a && *a == *b) { a++; b++; }
@@ -407,6 +417,10 @@ static void test_bad_frees(void) {
     CHECK(p != NULL && dmms_free(p) == DMMS_OK);
     CHECK(dmms_free(p) == DMMS_E_DOUBLE_FREE);
     CHECK(last_error.status == DMMS_E_DOUBLE_FREE && last_error.ptr == p);
+    /* An installed handler gets the whole message: the formatter is linked
+     * through dmms_set_error_handler on bare metal. */
+    CHECK(holds_text(last_error.message, "DMMS_E_DOUBLE_FREE in pool 'static': address 0x")
+          && holds_text(last_error.message, "is already free"));
     CHECK(stats_of(NULL)->double_frees == 1);
 
     p = dmms_alloc(64);

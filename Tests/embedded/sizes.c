@@ -23,7 +23,7 @@
 /* One pool each: the program keeps its pools (no dmms_pool_destroy). */
 static unsigned char memory[2][POOL_BYTES] __attribute__((aligned(16)));
 
-static void put_number(const char *label, uint64_t n) {
+static void put_number(const char *label, uint32_t n) {   /* 32-bit: no division helper of its own */
     char text[48];
     int i = 0;
     while (label[i] != 0 && i < 24) { text[i] = label[i]; i++; }
@@ -67,8 +67,8 @@ static uint64_t blocks(int defaults) {
 int main(void) {
     board_init();
 #if USE > 0
-    put_number("blocks defaults", blocks(1));
-    put_number("blocks core", blocks(0));
+    put_number("blocks defaults", (uint32_t)blocks(1));
+    put_number("blocks core", (uint32_t)blocks(0));
 #endif
     board_write("sizes: done\n");
     board_exit(0);

@@ -168,6 +168,9 @@ enum Platform {
     /// The length of a C string.
     static func length(of text: UnsafePointer<CChar>) -> Int { dmms_platform_strlen(text) }
 
+    /// Whether writeError writes anywhere (a constant: false on bare metal).
+    @inline(__always) static var hasStderr: Bool { dmms_platform_has_stderr() != 0 }
+
     static func writeError(_ text: UnsafePointer<CChar>, _ length: Int) {
         dmms_platform_write_stderr(text, length)
     }

@@ -8,6 +8,16 @@ import CDMMS
 /// turns it off: a program that gets NULL from malloc handles it, as with glibc.
 nonisolated(unsafe) var defaultHandlerReportsNoMemory = true
 
+/// What turns an error record into its message (ErrorReport.describe), once
+/// something can read the message: from the start where the default handler
+/// writes to stderr, else from the first dmms_set_error_handler. So the only
+/// references to the formatter are a branch that is dead on bare metal and the
+/// handler's installation: a firmware that installs no handler (its default
+/// handler is silent) links no text formatting. A C function pointer: a
+/// constant nil until set, with no Swift context to keep.
+typealias MessageFormatter = @convention(c) (UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
+nonisolated(unsafe) var installedMessageFormatter: MessageFormatter? = nil
+
 enum ErrorReport {
     /// Formats the one-line message and calls the handler. `poolName` may be nil.
     /// With `abort` (DMMS_F_ABORT_ON_ERROR, DMMS_ABORT=1) a misuse ends the
@@ -25,7 +35,11 @@ enum ErrorReport {
             line.append("'")
         }
         line.append(": ")
-        describe(error, into: &line)
+        if let format = Platform.hasStderr ? ErrorReport.formatter : installedMessageFormatter {
+            withUnsafePointer(to: error) { record in
+                withUnsafeMutablePointer(to: &line) { format(UnsafeRawPointer(record), UnsafeMutableRawPointer($0)) }
+            }
+        }
         line.withCString { text in
             let message = text + 6
             var report = dmms_error_t()
@@ -50,6 +64,11 @@ enum ErrorReport {
             }
         }
         if aborting { Platform.abort() }
+    }
+
+    /// describe, as a MessageFormatter.
+    static let formatter: MessageFormatter = { error, line in
+        describe(error.load(as: ErrorRecord.self), into: &line.assumingMemoryBound(to: TextLine.self).pointee)
     }
 
     /// The message after "STATUS in pool 'name': ": the error's subject,
