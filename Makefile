@@ -41,7 +41,7 @@ CHECKED_LIB := $(BUILD)/lib-checked
 library_flags_lib :=
 library_flags_lib-checked := -D DMMS_INTERNAL_CHECKS
 
-$(LIB)/libdmms.so.0 $(CHECKED_LIB)/libdmms.so.0: $(BUILD)/%/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile
+$(LIB)/libdmms.so.0 $(CHECKED_LIB)/libdmms.so.0: $(BUILD)/%/libdmms.so.0: $(SOURCES) $(HEADERS) $(BUILD)/dmms.map Makefile mk/swift.mk
 	@mkdir -p $(@D)
 	$(SWIFTC) $(EMBEDDED) $(library_flags_$*) $(LDSHARED) -Xlinker --version-script=$(BUILD)/dmms.map \
 	    -Xlinker -soname=libdmms.so.0 $(SOURCES) -o $@

@@ -38,7 +38,7 @@ embedded: $(EMB_LIBS)
 # not reach is dropped (the Embedded runtime's swift_* functions, which call
 # malloc and free), and every other symbol is made local, so the archive
 # exports dmms_* only and asks the C library for memset/memcpy/memmove alone.
-$(EMB_BUILD)/%/libdmms.a: $(SOURCES) $(HEADERS) $(EMB_SRC)/include/string.h mk/embedded.mk
+$(EMB_BUILD)/%/libdmms.a: $(SOURCES) $(HEADERS) $(EMB_SRC)/include/string.h mk/embedded.mk mk/swift.mk
 	@mkdir -p $(@D)
 	$(SWIFTC) $(emb_target_$*) $(EMB_SWIFTFLAGS) -c $(SOURCES) -o $(@D)/dmms-whole.o
 	$(EMB_LLD) -r --gc-sections \
