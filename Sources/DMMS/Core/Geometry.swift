@@ -13,12 +13,18 @@
 //
 // Bounds on orders, from the widest to the narrowest:
 //   DMMS_MAX_ORDERS  entries of dmms_stats_t.orders (the C ABI: 48)
-//   maxOrders        orders any pool can use (the map's tag byte: 40)
+//   maxOrders        orders any pool can use (the map's tag byte: 40; 26 on 32-bit)
 //   orderLimit       orders this pool can use (its block sizes fit a word)
 //   orderCount       one past this pool's largest top block (stats order_count)
 
-/// One value per order: the block map's tag byte holds 40 orders (see BlockMap).
+/// One value per order: the block map's tag byte holds 40 orders (see
+/// BlockMap). A 32-bit word holds block sizes of 26 orders at most (min block
+/// 16: 2^4 … 2^29, orderLimit), so 32-bit targets keep no rows they cannot use.
+#if _pointerBitWidth(_32)
+typealias PerOrder<Element> = InlineArray<26, Element>
+#else
 typealias PerOrder<Element> = InlineArray<40, Element>
+#endif
 /// The most orders a pool uses.
 let maxOrders = PerOrder<UInt8>.count
 /// One value per region: a pool's first memory and what dmms_pool_add_memory adds.
