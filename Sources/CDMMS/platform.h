@@ -272,12 +272,18 @@ static inline void dmms_platform_walks_drain(void) {
  * for the calling thread (dmms_tools_hide_errors). Bare metal has no tools,
  * and neither has a core compiled with a sanitizer itself (the fuzzers and
  * the TSan stress: DMMS_CORE_SANITIZED), whose own accesses ASan checks. */
-#if defined(__linux__) && !defined(DMMS_CORE_SANITIZED) && __has_include(<valgrind/memcheck.h>)
+#if defined(__linux__) && !defined(DMMS_CORE_SANITIZED)
+#define DMMS_TOOLS_POSSIBLE 1
+#else
+#define DMMS_TOOLS_POSSIBLE 0
+#endif
+
+#if DMMS_TOOLS_POSSIBLE && __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
 #define DMMS_TOOLS_VALGRIND 1
 #endif
 
-#if defined(__linux__) && !defined(DMMS_CORE_SANITIZED)
+#if DMMS_TOOLS_POSSIBLE
 void __asan_poison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
 #define DMMS_TOOLS_ASAN (__asan_poison_memory_region != NULL && __asan_unpoison_memory_region != NULL)
@@ -291,11 +297,7 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __att
 
 /* Whether this build can meet a tool at all: 0 on bare metal and in a core
  * compiled with a sanitizer, where the Swift side's tool paths compile out. */
-#if defined(__linux__) && !defined(DMMS_CORE_SANITIZED)
-static inline int dmms_tools_possible(void) { return 1; }
-#else
-static inline int dmms_tools_possible(void) { return 0; }
-#endif
+static inline int dmms_tools_possible(void) { return DMMS_TOOLS_POSSIBLE; }
 
 /* A tool is watching this process: checked once per pool, when it is made.
  * Memcheck, not any Valgrind tool: only memcheck answers its own request for

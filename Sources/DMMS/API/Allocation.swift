@@ -74,9 +74,5 @@ public func cFree(_ memory: UnsafeMutableRawPointer?) -> dmms_status_t {
 public func cUsableSize(_ memory: UnsafeRawPointer?) -> UInt {
     let address = UInt(bitPattern: memory)
     guard address != 0, let pool = Registry.pool(holding: address) else { return 0 }
-    return pool.locked { state in
-        let region = state.regionIndex(of: address)
-        guard region >= 0, let block = state.block(startingAt: address, in: region), block.state == .allocated else { return 0 }
-        return state.blockSize(block.order) &- state.slack(ofAllocated: address, order: block.order, in: region)
-    }
+    return pool.locked { $0.liveExtent(at: address)?.requested ?? 0 }
 }

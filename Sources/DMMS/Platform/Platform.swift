@@ -123,8 +123,9 @@ enum Platform {
     /// Whether this build can meet a tool at all (a constant: false on bare
     /// metal, so that the tools' paths compile out there).
     @inline(__always) static var toolsPossible: Bool { dmms_tools_possible() != 0 }
-    /// Valgrind or AddressSanitizer is watching: asked once per pool.
-    static func toolsWatching() -> Bool { toolsPossible && dmms_tools_watching() != 0 }
+    /// Valgrind or AddressSanitizer is watching: asked once per pool (always
+    /// false where toolsPossible is).
+    static func toolsWatching() -> Bool { dmms_tools_watching() != 0 }
     /// A buffer began: its requested bytes are the program's.
     static func toolsAllocated(_ address: UInt, _ size: UInt) {
         dmms_tools_allocated(UnsafeMutableRawPointer(bitPattern: address), Int(bitPattern: size))

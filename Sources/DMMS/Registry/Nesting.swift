@@ -85,10 +85,7 @@ extension Registry {
 
 extension PoolState {
     /// True when a live buffer starts at `address`. O(regions).
-    mutating func isLiveBufferStart(_ address: UInt) -> Bool {
-        let region = regionIndex(of: address)
-        return region >= 0 && block(startingAt: address, in: region)?.state == .allocated
-    }
+    mutating func isLiveBufferStart(_ address: UInt) -> Bool { liveExtent(at: address) != nil }
 
     /// The requested bytes and the block of the live buffer that starts at
     /// `address`, or nil; reports nothing. O(regions).
