@@ -281,7 +281,7 @@ class Report:
         figures = [(self.w5_ratio(c), c) for c in self.mallocs if self.w5_ratio(c) is not None]
         return max(figures) if figures else None
 
-    # W6–W8: (workload, range, metric) of each program's throughput.
+    # W6–W8: (workload, range, metric, label) of each program's throughput.
     PROGRAMS = (("W6", "B", "pairs_per_s_4t", "W6 server, 4 threads"), ("W7", "-", "pairs_per_s_2t", "W7 two-thread loop"),
                 ("W8", "large", "pairs_per_s_8t", "W8 stress, 8 threads"))
 
