@@ -98,7 +98,7 @@ deps:
 # ---- tests ------------------------------------------------------------------
 C_TESTS := $(patsubst Tests/c/%.c,$(BUILD)/tests/%,$(wildcard Tests/c/*.c))
 
-$(BUILD)/tests/%: Tests/c/%.c Tests/c/check.h include/dmms.h $(LIB)/libdmms.so
+$(BUILD)/tests/%: Tests/c/%.c Tests/c/check.h Tests/c/child.h include/dmms.h $(LIB)/libdmms.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -pthread $< $(LINK_C) -o $@
 

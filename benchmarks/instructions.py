@@ -7,6 +7,7 @@ whatever the machine's load: the figure every hot-path change states.
 
     benchmarks/instructions.py BENCH [--range A|B] [--pairs N] [--profile] CONTENDER...
     benchmarks/instructions.py BENCH --by-feature [--policy lazy|eager|on_demand]
+    benchmarks/instructions.py BENCH --timeline
 
 --by-feature: what each feature of the default config costs, from pools with
 exactly its flags (contender dmms-POLICY-f<flags>): the core alone (no lock,
@@ -24,12 +25,17 @@ from write_results import parse_callgrind  # noqa: E402
 PRELOADS = {"jemalloc": "libjemalloc.so.2", "mimalloc": "libmimalloc.so.2", "tcmalloc": "libtcmalloc_minimal.so.4"}
 
 
-def count(bench, contender, size_range, pairs, warmup):
+def count(bench, contender, size_range, pairs, warmup, timeline=False):
     with tempfile.TemporaryDirectory() as work:
         out = os.path.join(work, "callgrind.out")
         env = dict(os.environ)
+        env.pop("DMMS_TIMELINE", None)
+        if timeline:
+            env["DMMS_TIMELINE"] = os.path.join(work, "timeline.jsonl")
         if contender in PRELOADS:
             env["LD_PRELOAD"] = PRELOADS[contender]
+        elif contender == "dmms-preload":
+            env["LD_PRELOAD"] = os.path.join(os.path.dirname(os.path.abspath(bench)), "..", "lib", "libdmms_preload.so")
         subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=bench_alloc",
                         "--toggle-collect=bench_free", "--compress-strings=no", "--compress-pos=no",
                         f"--callgrind-out-file={out}", bench, "instructions", "--contender", contender,
@@ -57,6 +63,17 @@ def by_feature(bench, policy, size_range, pairs, warmup):
               f"({alloc:.1f} alloc + {free:.1f} free){added}")
 
 
+def timeline_cost(bench, size_range, pairs, warmup):
+    """The malloc replacement's pair with DMMS_TIMELINE off and on: what
+    looking for a due sample after each call, and writing the samples, cost."""
+    totals = []
+    for timeline in (False, True):
+        alloc, free, _ = count(bench, "dmms-preload", size_range, pairs, warmup, timeline=timeline)
+        totals.append(alloc + free)
+        print(f"dmms-preload range {size_range}  timeline {'on ' if timeline else 'off'} {alloc + free:7.1f} per pair "
+              f"({alloc:.1f} alloc + {free:.1f} free)" + (f"   {totals[1] - totals[0]:+6.1f}" if timeline else ""))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("bench")
@@ -67,9 +84,13 @@ def main():
     parser.add_argument("--profile", action="store_true", help="the 25 costliest source lines of libdmms")
     parser.add_argument("--by-feature", action="store_true", help="the cost of the lock, the guard and owner tracking")
     parser.add_argument("--policy", default="lazy")
+    parser.add_argument("--timeline", action="store_true", help="the cost of DMMS_TIMELINE in the malloc replacement")
     args = parser.parse_args()
     if args.by_feature:
         by_feature(args.bench, args.policy, args.range, args.pairs, args.warmup)
+        return
+    if args.timeline:
+        timeline_cost(args.bench, args.range, args.pairs, args.warmup)
         return
     for contender in args.contenders:
         alloc, free, lines = count(args.bench, contender, args.range, args.pairs, args.warmup)

@@ -396,6 +396,37 @@ uint64_t dmms_report_leaks(dmms_pool_t *pool, uint64_t since, dmms_output_fn out
  * Time O(live + free blocks) per pass. */
 uint64_t dmms_check(dmms_pool_t *pool);
 
+/* ---- timeline ----------------------------------------------------------------
+ * A sample of a pool's figures: one line of JSON ending in '\n',
+ *   {"t_ns": 1200300, "pid": 4242, "pool": "default", "seq": 5120,
+ *    "bytes_requested": 81920, "bytes_in_use": 131072, "bytes_peak": 262144,
+ *    "failures": 0, "errors": 0, "sizes": {"32": [12, 40, 3, 900, 0], ...}}
+ * t_ns: monotonic nanoseconds since the process's first sample (or since
+ * DMMS_TIMELINE was opened); seq: allocations so far (dmms_mark); bytes_*:
+ * requested bytes of the live buffers, bytes of their blocks, the peak of
+ * those; failures: failed requests; errors: errors recorded. "sizes" has a
+ * row for each block size (in bytes) used so far: [in use, high water,
+ * lazily free, allocations, failures]. The last sample a pool writes at exit
+ * also has "exit": true.
+ * With DMMS_TIMELINE=PATH the default pool (and the preload's arenas) append
+ * samples to PATH: after an allocation or free, when blocks of 1 MiB have
+ * been allocated or freed, or 10 ms have passed, since the pool's last
+ * sample; and at exit.
+ * Each sample is one write() to a file opened for appending, so lines of
+ * arenas and of processes sharing the file never interleave (pid tells the
+ * processes apart). No allocation; a pool without a timeline pays one branch
+ * per call, one with it a read of the coarse clock per call and a write per
+ * sample. A path that cannot be written gets one line on stderr, and the
+ * program runs on without a timeline. Bare metal has no timeline (no files),
+ * and its samples have t_ns 0. */
+
+/* Writes the sample of `pool` into buffer (NUL-terminated) when it fits,
+ * i.e. when size > the value returned, else writes only a NUL (size > 0);
+ * returns the sample's length in bytes (at most 6 KiB). buffer NULL, size 0:
+ * just the length. A bad handle is reported and gives 0. Time O(orders).
+ * Threads: safe (under the pool lock). */
+size_t dmms_timeline_sample(dmms_pool_t *pool, char *buffer, size_t size);
+
 /* ---- errors ----------------------------------------------------------------- */
 typedef struct dmms_error_s {
     dmms_status_t status;

@@ -38,5 +38,6 @@ instructions: $(BENCH_BIN)
 	python3 benchmarks/instructions.py $(BENCH_BIN) $(INSTRUCTIONS_CONTENDERS)
 	python3 benchmarks/instructions.py --profile $(BENCH_BIN) dmms-lazy-on
 
-instructions-by-feature: $(BENCH_BIN)
+instructions-by-feature: $(BENCH_BIN) preload
 	python3 benchmarks/instructions.py $(BENCH_BIN) --by-feature
+	python3 benchmarks/instructions.py $(BENCH_BIN) --timeline

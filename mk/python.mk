@@ -6,7 +6,8 @@
 #   make test-package       `pip install ./python` into a fresh virtual environment, and
 #                           `pip wheel ./python`: the package works outside the checkout
 #                           with the libraries it bundles; part of `make test`
-#   make report-screenshot  docs/report.png: the report of examples/explore_pool.py
+#   make report-screenshot  docs/report.png: the report of examples/explore_pool.py;
+#                           docs/timeline.png: the top of examples/timeline.c's report
 #
 # The package (python/dmms) needs only the standard library; `pip install ./python`
 # builds the libraries with this Makefile and bundles them (python/setup.py). The
@@ -19,13 +20,13 @@ PYTHON ?= python3
 # PYTEST_SELECT narrows the run (a file, or -k EXPRESSION); the default is every test.
 PYTEST_SELECT ?= Tests/python
 
-test-python: lib preload
+test-python: lib preload $(BUILD)/examples/timeline
 	$(PYTHON) -m pytest $(PYTEST_SELECT) -q
 
 test-package: lib preload
 	PYTHON=$(PYTHON) bash Tests/python/package.sh
 
-report-screenshot: lib
-	$(PYTHON) Tests/python/screenshot.py docs/report.png
+report-screenshot: lib preload $(BUILD)/examples/timeline
+	$(PYTHON) Tests/python/screenshot.py docs/report.png docs/timeline.png
 
 TEST_SUITES += test-python test-package

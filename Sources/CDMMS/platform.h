@@ -26,7 +26,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Anonymous read-write memory, or NULL. */
@@ -116,14 +118,37 @@ static inline pthread_mutex_t *dmms_platform_global_mutex(void) {
 static inline void dmms_platform_global_lock(void) { pthread_mutex_lock(dmms_platform_global_mutex()); }
 static inline void dmms_platform_global_unlock(void) { pthread_mutex_unlock(dmms_platform_global_mutex()); }
 
-static inline void dmms_platform_write_stderr(const char *text, size_t length) {
+/* Files: the reports at exit (created or truncated) and the timeline
+ * (appended to, so that one whole sample is one write). -1 when refused. */
+static inline int dmms_platform_open_file(const char *path, int append) {
+    return open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+}
+static inline void dmms_platform_write_fd(int fd, const char *text, size_t length) {
     while (length > 0) {
-        ssize_t n = write(2, text, length);
+        ssize_t n = write(fd, text, length);
         if (n <= 0) return;
         text += n;
         length -= (size_t)n;
     }
 }
+static inline void dmms_platform_close(int fd) { close(fd); }
+static inline void dmms_platform_write_stderr(const char *text, size_t length) { dmms_platform_write_fd(2, text, length); }
+static inline int dmms_platform_atexit(void (*fn)(void)) { return atexit(fn); }
+
+/* Nanoseconds of the monotonic clock. The coarse one is read without a
+ * timer (a few loads from the vDSO page) and moves in steps of
+ * dmms_platform_clock_step_ns: enough to tell when the next sample is due. */
+static inline uint64_t dmms_platform_clock_ns(int coarse) {
+    struct timespec t;
+    if (clock_gettime(coarse ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC, &t) != 0) return 0;
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+static inline uint64_t dmms_platform_clock_step_ns(void) {
+    struct timespec t;
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &t) != 0) return 0;
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+static inline int32_t dmms_platform_pid(void) { return (int32_t)getpid(); }
 
 static inline void dmms_platform_abort(void) { abort(); }
 
@@ -170,6 +195,14 @@ static inline void dmms_platform_global_unlock(void) {}
 static inline uint64_t dmms_platform_thread_id(void) { return 0; }
 /* Without stdio the default error handler is silent: install one. */
 static inline void dmms_platform_write_stderr(const char *text, size_t length) { (void)text; (void)length; }
+/* No files and no clock: no timeline (dmms_timeline_sample still works, t_ns 0). */
+static inline int dmms_platform_open_file(const char *path, int append) { (void)path; (void)append; return -1; }
+static inline void dmms_platform_write_fd(int fd, const char *text, size_t length) { (void)fd; (void)text; (void)length; }
+static inline void dmms_platform_close(int fd) { (void)fd; }
+static inline int dmms_platform_atexit(void (*fn)(void)) { (void)fn; return -1; }
+static inline uint64_t dmms_platform_clock_ns(int coarse) { (void)coarse; return 0; }
+static inline uint64_t dmms_platform_clock_step_ns(void) { return 0; }
+static inline int32_t dmms_platform_pid(void) { return 0; }
 static inline void dmms_platform_abort(void) { __builtin_trap(); }
 static inline const char *dmms_platform_env(const char *name) { (void)name; return NULL; }
 /* No fork on bare metal. */
@@ -370,10 +403,14 @@ static inline void dmms_tools_show_errors(void) {
 /* Whether the default error handler can write anything (stderr): on bare
  * metal it cannot, so an error's text is made only for a handler the program
  * installed — and a firmware that installs none links no text formatter. */
+/* Whether there are files and a clock (the timeline): not on bare metal, so
+ * a firmware links no timeline writer. */
 #if defined(__linux__)
 static inline int dmms_platform_has_stderr(void) { return 1; }
+static inline int dmms_platform_has_files(void) { return 1; }
 #else
 static inline int dmms_platform_has_stderr(void) { return 0; }
+static inline int dmms_platform_has_files(void) { return 0; }
 #endif
 
 /* Word-sized helpers the Swift side wants as plain C. */

@@ -213,9 +213,9 @@ private func withReportFile(_ target: UnsafePointer<CChar>, variable: StaticStri
         body(nil, nil)
         return
     }
-    let fd = Platform.createFile(target)
+    let fd = Platform.openFile(target, append: false)
     if fd < 0 {
-        Settings.complain(variable, target)
+        Settings.complain(variable, target, "cannot be written; no report")
         return
     }
     body(writeToDescriptor, UnsafeMutableRawPointer(bitPattern: UInt(fd)))

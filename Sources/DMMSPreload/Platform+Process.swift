@@ -1,7 +1,7 @@
 // Platform+Process.swift — what the malloc replacement needs from the OS
 // beyond what the core uses (CPreload/preload.h, called from here only):
-// errno, the page size, a thread's arena, exit hooks, report files, and the
-// names of code addresses. Linux only, like libdmms_preload.so itself.
+// errno, the page size, a thread's arena, and the names of code addresses.
+// Linux only, like libdmms_preload.so itself.
 
 import CDMMS
 import CDMMSPreload
@@ -19,14 +19,6 @@ extension Platform {
         get { dmms_preload_arena_slot().pointee }
         set { dmms_preload_arena_slot().pointee = newValue }
     }
-
-    static func atExit(_ body: @convention(c) () -> Void) { _ = dmms_preload_atexit(body) }
-
-    static func createFile(_ path: UnsafePointer<CChar>) -> Int32 { dmms_preload_create_file(path) }
-    static func write(_ fd: Int32, _ text: UnsafePointer<CChar>) {
-        dmms_preload_write_fd(fd, text, Platform.length(of: text))
-    }
-    static func close(_ fd: Int32) { dmms_preload_close(fd) }
 
     /// The symbol and object holding a code address (dladdr), if known.
     static func describeCode(_ address: UInt) -> (symbol: UnsafePointer<CChar>?, symbolAddress: UInt,

@@ -4,6 +4,7 @@
  * stderr and the default kept. */
 #define _GNU_SOURCE
 #include "check.h"
+#include "child.h"
 #include "dmms.h"
 #include <stdint.h>
 #include <string.h>
@@ -51,28 +52,6 @@ static int child(const void *arg) {
     dmms_report_json(NULL, collect, NULL);
     if (strstr(text, expected) == NULL) return 17;
     return 0;
-}
-
-/* Runs fn(arg) in a child process with its stderr captured into err;
- * returns the child's wait status. */
-static int in_child(int (*fn)(const void *), const void *arg, char *err, size_t size) {
-    int pipefd[2];
-    if (pipe(pipefd) != 0) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        exit(fn(arg));          /* exit, not _exit: coverage tools write their data at exit */
-    }
-    close(pipefd[1]);
-    size_t got = 0;
-    ssize_t n;
-    while ((n = read(pipefd[0], err + got, size - 1 - got)) > 0) got += (size_t)n;
-    err[got] = 0;
-    close(pipefd[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return status;
 }
 
 /* DMMS_F_ABORT_ON_ERROR: the report first, then abort(). */

@@ -60,7 +60,7 @@ def _declarations():
 # C types of dmms.h and the ctypes type that must stand for each.
 C_TYPES = {
     "void": None, "uint32_t": c_uint32, "uint64_t": c_uint64, "int32_t": c_int32,
-    "size_t": c_size_t, "dmms_status_t": c_int32, "const char *": c_char_p,
+    "size_t": c_size_t, "dmms_status_t": c_int32, "const char *": c_char_p, "char *": c_char_p,
     "void *": c_void_p, "const void *": c_void_p, "dmms_pool_t *": c_void_p,
     "dmms_config_t *": POINTER(abi.Config), "const dmms_config_t *": POINTER(abi.Config),
     "dmms_stats_t *": POINTER(abi.Stats),

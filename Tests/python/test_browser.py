@@ -2,12 +2,13 @@
 (every SVG element counted as the browser built it) and takes a screenshot
 (decoded, it must show the report's colours)."""
 
+import json
 import time
 
 import pytest
 
 import dmms
-from dmms import report
+from dmms import report, timeline
 
 import browser
 import png
@@ -67,3 +68,26 @@ def test_a_million_buffer_report_loads_quickly(big_report):
     assert time.monotonic() - started < 30
     assert built.svg_elements() == Page(path.read_text()).svg_elements() < 2000
     assert built.count("rect", "row", "map-0") == 16
+
+
+def test_the_screenshot_shows_memory_over_time(tmp_path):
+    png_path = screenshot.timeline_screenshot(tmp_path / "timeline.png", height=900)
+    colours = png.colours(png_path)
+    assert colours[_colour(report.BLOCKS_COLOUR)] > 20_000       # the area of block bytes
+    assert colours[_colour(report.REQUESTED_COLOUR)] > 300       # the line of requested bytes
+    assert colours[_colour(report.PEAK_COLOUR)] > 20              # the peak's mark
+    assert colours[_colour(report.OWNER_COLOURS[0])] > 20_000    # the band of 2 KiB blocks
+
+
+def test_the_browser_builds_the_timeline_charts(tmp_path):
+    lines = [json.dumps({"t_ns": i * 1_000_000, "pid": 1, "pool": "p", "seq": i, "bytes_requested": 100 * i,
+                         "bytes_in_use": 128 * i, "bytes_peak": 128 * i, "failures": 0, "errors": i // 100,
+                         "sizes": {"128": [i, i, 0, i, 0], "4096": [i % 7, 7, 0, i, 0]}}) for i in range(1, 501)]
+    page_path = tmp_path / "report.html"
+    dmms.write_report(None, page_path, timeline=timeline.parse("\n".join(lines) + "\n"))
+    written = Page(page_path.read_text())
+    built = Page(browser.dump_dom(page_path))
+    assert built.svg_elements() == written.svg_elements()
+    assert built.count("rect", "error-mark", "timeline") == 5       # errors at 100, 200, ... 500
+    assert built.count("polygon", "size-band", "timeline-sizes") == 2
+    assert built.count("circle", "peak", "timeline") == 1

@@ -312,3 +312,17 @@ def test_a_join_budget_fails_a_request_and_keeps_the_joins():
         assert failures == 128 // 8 - 1
         assert pool.snapshot()["stats"]["most_joins_in_a_call"] == 8
         pool.free(whole)
+
+
+def test_timeline_sample_agrees_with_stats(pool):
+    kept = [pool.alloc(100) for _ in range(5)]
+    pool.free(kept.pop())
+    sample = pool.timeline_sample()
+    stats = pool.stats()
+    assert sample["pool"] == "test" and sample["seq"] == 5
+    assert sample["bytes_requested"] == 400 and sample["bytes_in_use"] == stats.bytes_alloc
+    assert sample["bytes_peak"] == stats.max_bytes_alloc and sample["errors"] == 0
+    row = next(o for o in stats.orders if o.allocs)
+    assert sample["sizes"] == {str(row.block_size): [row.in_use, row.high_water, row.lazy_free, row.allocs, 0]}
+    for ptr in kept:
+        pool.free(ptr)

@@ -178,6 +178,7 @@ PROTOTYPES = {
     "dmms_mark": (c_uint64, [POOL]),
     "dmms_report_leaks": (c_uint64, [POOL, c_uint64, OUTPUT_FN, c_void_p]),
     "dmms_check": (c_uint64, [POOL]),
+    "dmms_timeline_sample": (c_size_t, [POOL, c_char_p, c_size_t]),
     "dmms_set_error_handler": (None, [ERROR_FN, c_void_p]),
     "dmms_set_task_id_hook": (None, [TASK_ID_FN]),
     "dmms_set_lock_hooks": (None, [LOCK_FN, LOCK_FN, LOCK_FN, LOCK_FN]),

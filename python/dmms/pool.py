@@ -464,6 +464,14 @@ class Pool:
         """dmms_report_json, parsed: the input of `python3 -m dmms report`."""
         return json.loads(self._text_of(self._lib.dmms_report_json, self.handle)[0])
 
+    def timeline_sample(self):
+        """dmms_timeline_sample, parsed: the pool's figures now, as a line of
+        DMMS_TIMELINE holds them (see dmms.timeline)."""
+        needed = self._call(self._lib.dmms_timeline_sample, self.handle, None, 0)[0]
+        buffer = ctypes.create_string_buffer(needed + 32)   # t_ns may take a digit more
+        length = self._call(self._lib.dmms_timeline_sample, self.handle, buffer, len(buffer))[0]
+        return json.loads(buffer.raw[:length])
+
     def blocks(self):
         """Every live buffer (dmms_walk), in address order, as Block records."""
         found = []

@@ -1,9 +1,9 @@
 """The visual memory report: one self-contained HTML file (inline CSS and SVG,
 no script, nothing fetched) drawn from a dmms_report_json snapshot.
 
-Sections: a summary table, in-use vs high-water per block size with the
-suggested pool size, a map of the pool, the live buffers grouped by owner and
-call site, and the errors seen.
+Sections: memory over time (with a timeline), a summary table, in-use vs
+high-water per block size with the suggested pool size, a map of the pool,
+the live buffers grouped by owner and call site, and the errors seen.
 
 The report must stay quick to draw for a 1 GiB pool with a million live
 buffers, so nothing is drawn per buffer or per block: the map cuts each region
@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from .abi import DMMS_MAX_ORDERS
+from .timeline import downsample
 
 MAP_CELLS = 1024        # cells of the pool map, over all regions
 MAP_COLUMNS = 64        # cells per row of a region
@@ -35,21 +36,36 @@ OWNER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
                  "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939"]
 OTHER_OWNERS_COLOUR = "#6b6b6b"
 
+# Memory over time: at most TIMELINE_POINTS points per line however many
+# samples (each stretch keeps its lowest and highest), the TIMELINE_SIZES
+# block sizes that held the most bytes as bands, the rest as one.
+TIMELINE_POINTS = 1200
+TIMELINE_SIZES = 8
+ERROR_MARKS = 200
+BLOCKS_COLOUR = "#9ecae1"
+REQUESTED_COLOUR = "#08519c"
+PEAK_COLOUR = "#e6550d"
 
-def render(snapshot, *, notes=()):
+
+def render(snapshot, *, notes=(), timeline=None):
     """The report for `snapshot` (a dmms_report_json document as a dict) as
     an HTML string. `notes` are lines shown first (say, how a program ended).
     snapshot None gives a page with the notes only, for a program that died
-    before it could write one. Raises SnapshotError for a document of
+    before it could write one. `timeline` (a timeline.Timeline) opens the
+    body with "Memory over time". Raises SnapshotError for a document of
     another shape (see check_snapshot)."""
     if snapshot is not None:
         check_snapshot(snapshot)
     if snapshot is not None and snapshot.get("arenas"):
         notes = [*notes, _arenas_note(snapshot)]
         snapshot = merge_arenas(snapshot)
+    if timeline is not None:
+        notes = [*notes, *timeline.notes()]
     parts = [_HEAD.format(title=html.escape(_title(snapshot)))]
     parts.append(f"<h1>{html.escape(_title(snapshot))}</h1>")
     parts.extend(f'<p class="note">{html.escape(note)}</p>' for note in notes)
+    if timeline is not None:
+        parts.append(_memory_over_time(timeline))
     if snapshot is not None:
         owners = _Owners(snapshot)
         parts += [_summary(snapshot), _orders_chart(snapshot), _pool_map(snapshot, owners),
@@ -58,10 +74,10 @@ def render(snapshot, *, notes=()):
     return "\n".join(parts)
 
 
-def write_report(snapshot, path, *, notes=()):
+def write_report(snapshot, path, *, notes=(), timeline=None):
     """render() into the file at `path` (not created when render refuses
     the snapshot)."""
-    page = render(snapshot, notes=notes)
+    page = render(snapshot, notes=notes, timeline=timeline)
     with open(path, "w", encoding="utf-8") as out:
         out.write(page)
 
@@ -450,6 +466,140 @@ def _orders_chart(snapshot):
                f'<rect x="{label + 100}" y="{y - 7}" width="10" height="6" fill="#08519c"/>'
                f'<text x="{label + 114}" y="{y}">in use (bar length: buffers × block size)</text></svg>')
     return "<h2>Block sizes: in use and high water</h2>\n" + text + "\n" + "".join(out)
+
+
+# ---- memory over time --------------------------------------------------------------
+def _duration(ns):
+    """Nanoseconds for people: 0, 850 µs, 12.5 ms, 3.20 s."""
+    if ns == 0:
+        return "0"
+    if ns >= 1_000_000_000:
+        return f"{ns / 1e9:.2f} s"
+    if ns >= 1_000_000:
+        return f"{ns / 1e6:.1f} ms"
+    return f"{ns / 1e3:.0f} µs"
+
+
+class _Frame:
+    """The axes of a chart over [0, t_end] x [0, top]."""
+    left, right, top_margin, height = 70, 880, 10, 220
+
+    def __init__(self, t_end, top):
+        self.t_end, self.top = max(t_end, 1), max(top, 1)
+
+    def x(self, t):
+        return self.left + (self.right - self.left) * t / self.t_end
+
+    def y(self, value):
+        return self.top_margin + self.height * (1 - value / self.top)
+
+    def axes(self):
+        out = [f'<line x1="{self.left}" y1="{self.y(0):.1f}" x2="{self.right}" y2="{self.y(0):.1f}" stroke="#889"/>',
+               f'<line x1="{self.left}" y1="{self.top_margin}" x2="{self.left}" y2="{self.y(0):.1f}" stroke="#889"/>']
+        for fraction in (0, 0.5, 1):
+            out.append(f'<text x="{self.left - 6}" y="{self.y(self.top * fraction) + 4:.1f}" '
+                       f'text-anchor="end">{_size(int(self.top * fraction))}</text>')
+            anchor = "start" if fraction == 0 else "end" if fraction == 1 else "middle"
+            out.append(f'<text x="{self.x(self.t_end * fraction):.1f}" y="{self.y(0) + 16:.1f}" '
+                       f'text-anchor="{anchor}">{_duration(int(self.t_end * fraction))}</text>')
+        return out
+
+    def line(self, points, value):
+        return " ".join(f"{self.x(p.t_ns):.1f},{self.y(value(p)):.1f}" for p in points)
+
+    def area(self, points, low, high):
+        """A band between two values over time, as polygon points."""
+        upper = [f"{self.x(p.t_ns):.1f},{self.y(high(p)):.1f}" for p in points]
+        lower = [f"{self.x(p.t_ns):.1f},{self.y(low(p)):.1f}" for p in reversed(points)]
+        return " ".join(upper + lower)
+
+
+def _memory_over_time(timeline):
+    points = timeline.points
+    head = "<h2>Memory over time</h2>"
+    if not points:
+        return head + "\n<p>The timeline holds no samples.</p>"
+    last = points[-1]
+    peak = max(points, key=lambda p: p.bytes_in_use)
+    # When the peak was reached: the first sample whose peak is the final one.
+    peak_at = next(p for p in points if p.bytes_peak == last.bytes_peak)
+    errors = [(p, p.errors - q.errors) for q, p in zip([points[0]] + points[:-1], points)
+              if p.errors > q.errors or (p is points[0] and p.errors)]
+    text = (f"<p>{timeline.samples:,} samples over {_duration(last.t_ns)} (process {timeline.pid}, "
+            f"{timeline.pools} pool{'s' if timeline.pools != 1 else ''}): requested bytes of the live "
+            f"buffers and bytes of their blocks. Peak {_exact(last.bytes_peak)} of blocks, reached by "
+            f"{_duration(peak_at.t_ns)}; {'at exit' if timeline.ended else 'at the last sample'} "
+            f"{_exact(last.bytes_in_use)} of blocks, {_exact(last.bytes_requested)} requested"
+            f"{f', {last.errors:,} errors' if last.errors else ''}.</p>")
+    shown = downsample(points, TIMELINE_POINTS)
+    frame = _Frame(last.t_ns, max(last.bytes_peak, peak.bytes_in_use))
+    out = [f'<svg id="timeline" width="{frame.right + 150}" height="{frame.height + 60}" role="img" '
+           f'aria-label="bytes in use over time">', *frame.axes(),
+           f'<polygon class="blocks" fill="{BLOCKS_COLOUR}" points="{frame.area(shown, lambda p: 0, lambda p: p.bytes_in_use)}">'
+           f'<title>bytes of blocks in use</title></polygon>',
+           f'<polyline class="requested" fill="none" stroke="{REQUESTED_COLOUR}" stroke-width="1.5" '
+           f'points="{frame.line(shown, lambda p: p.bytes_requested)}"><title>bytes requested</title></polyline>']
+    x, y = frame.x(peak_at.t_ns), frame.y(last.bytes_peak)
+    out.append(f'<circle class="peak" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PEAK_COLOUR}">'
+               f'<title>peak {_exact(last.bytes_peak)} by {_duration(peak_at.t_ns)}</title></circle>'
+               f'<text x="{min(x + 8, frame.right - 60):.1f}" y="{max(y + 4, 22):.1f}">peak {_size(last.bytes_peak)}</text>')
+    for point, count in errors[:ERROR_MARKS]:
+        out.append(f'<rect class="error-mark" x="{frame.x(point.t_ns) - 1.5:.1f}" y="{frame.top_margin}" width="3" '
+                   f'height="{frame.height}" fill="{QUARANTINE_COLOUR}" opacity="0.6"><title>{count:,} error'
+                   f'{"s" if count != 1 else ""} by {_duration(point.t_ns)}</title></rect>')
+    legend_y = frame.height + 52
+    out.append(f'<rect x="{frame.left}" y="{legend_y - 9}" width="10" height="10" fill="{BLOCKS_COLOUR}"/>'
+               f'<text x="{frame.left + 14}" y="{legend_y}">blocks in use</text>'
+               f'<rect x="{frame.left + 120}" y="{legend_y - 5}" width="14" height="2" fill="{REQUESTED_COLOUR}"/>'
+               f'<text x="{frame.left + 138}" y="{legend_y}">requested</text>'
+               f'<circle cx="{frame.left + 225}" cy="{legend_y - 4}" r="4" fill="{PEAK_COLOUR}"/>'
+               f'<text x="{frame.left + 233}" y="{legend_y}">peak</text>'
+               f'<rect x="{frame.left + 280}" y="{legend_y - 9}" width="3" height="10" fill="{QUARANTINE_COLOUR}"/>'
+               f'<text x="{frame.left + 288}" y="{legend_y}">errors</text></svg>')
+    if len(errors) > ERROR_MARKS:
+        text += f"<p>The first {ERROR_MARKS} of {len(errors):,} moments with errors are marked.</p>"
+    return "\n".join([head, text, "".join(out), _sizes_over_time(timeline, shown, frame)])
+
+
+def _sizes_over_time(timeline, shown, frame):
+    """Block bytes in use per block size over time, as stacked bands."""
+    sizes = {}
+    for point in shown:
+        for pool in point.pools:
+            for size in pool.get("sizes", {}):
+                sizes[int(size)] = max(sizes.get(int(size), 0), point.in_use(size) * int(size))
+    ranked = [size for size, most in sorted(sizes.items(), key=lambda kv: -kv[1]) if most > 0]
+    bands = sorted(ranked[:TIMELINE_SIZES])
+    if not bands:
+        return ""
+    rest = set(ranked[TIMELINE_SIZES:])
+    values = []
+    for point in shown:
+        rows = {size: point.in_use(size) * size for size in bands}
+        rows["other"] = sum(point.in_use(size) * size for size in rest)
+        values.append(rows)
+    keys = bands + (["other"] if rest else [])
+    top = max(sum(v.values()) for v in values) or 1
+    stacked = _Frame(frame.t_end, top)
+    out = ["<h3>Block bytes in use per block size</h3>",
+           f'<svg id="timeline-sizes" width="{stacked.right + 150}" height="{stacked.height + 40}" role="img" '
+           f'aria-label="block bytes in use per block size over time">', *stacked.axes()]
+    base = [0] * len(shown)
+    for index, key in enumerate(keys):
+        colour = OTHER_OWNERS_COLOUR if key == "other" else OWNER_COLOURS[index % len(OWNER_COLOURS)]
+        high = [b + v[key] for b, v in zip(base, values)]
+        low_of = dict(zip(map(id, shown), base))
+        high_of = dict(zip(map(id, shown), high))
+        label = "other sizes" if key == "other" else _size(key)
+        out.append(f'<polygon class="size-band" fill="{colour}" points="'
+                   f'{stacked.area(shown, lambda p: low_of[id(p)], lambda p: high_of[id(p)])}">'
+                   f'<title>{label} blocks</title></polygon>')
+        y = stacked.top_margin + 14 * index
+        out.append(f'<rect x="{stacked.right + 10}" y="{y}" width="10" height="10" fill="{colour}"/>'
+                   f'<text x="{stacked.right + 24}" y="{y + 9}">{label}</text>')
+        base = high
+    out.append("</svg>")
+    return "\n".join(out)
 
 
 # ---- the pool map -------------------------------------------------------------------

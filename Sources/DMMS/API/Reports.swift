@@ -94,3 +94,28 @@ public func cCheck(_ handle: OpaquePointer?) -> UInt64 {
     }
     return problems
 }
+
+@_cdecl("dmms_timeline_sample")
+public func cTimelineSample(_ handle: OpaquePointer?, _ buffer: UnsafeMutablePointer<CChar>?, _ size: UInt) -> UInt {
+    guard let pool = livePool(handle) else {
+        if let buffer = buffer, size > 0 { buffer[0] = 0 }
+        return 0
+    }
+    if Platform.hasFiles { Timeline.startClock() }
+    return pool.locked { state in
+        var length = 0
+        state.withSample(exit: false) { bytes, count in
+            length = count
+            guard let buffer = buffer, size > 0 else { return }
+            if UInt(count) < size {
+                buffer.withMemoryRebound(to: UInt8.self, capacity: count &+ 1) { target in
+                    target.update(from: bytes.assumingMemoryBound(to: UInt8.self), count: count)
+                }
+                buffer[count] = 0
+            } else {
+                buffer[0] = 0
+            }
+        }
+        return UInt(length)
+    }
+}

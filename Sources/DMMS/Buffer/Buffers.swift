@@ -64,6 +64,7 @@ extension PoolState {
         markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: bytes &- size)
         countAllocation(order: order, bytes: bytes, requested: size)
         if diagnostics { dressNewBuffer(block, key: key, order: order, bytes: bytes, requested: size, site: site) }
+        if keepsTimeline { timelineTick(movedOrder: order) }
         return block
     }
 
@@ -324,6 +325,7 @@ extension PoolState {
         // goes the whole way (examine, report) out of line.
         if diagnostics && !undressIntactBuffer(buffer) { return endDamaged(address) }
         releaseBuffer(buffer)
+        if keepsTimeline { timelineTick(movedOrder: buffer.block.order) }
         return DMMSStatus.ok
     }
 

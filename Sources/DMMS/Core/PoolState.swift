@@ -197,6 +197,14 @@ struct PoolState {
     /// that allocate and free pay one branch for the tools (none where there
     /// can be no tool: see `watched`).
     var watchedByTools: Bool = false
+    /// This pool writes samples to the timeline's file (Report/Timeline.swift;
+    /// next to watchedByTools: allocate and free read both). The bytes
+    /// of the blocks allocated and freed, and when the next sample is due by
+    /// those bytes and by time.
+    var sampling: Bool = false
+    var timelineMoved: UInt64 = 0
+    var nextSampleBytes: UInt64 = 0
+    var nextSampleTime: UInt64 = 0
 
     @inline(__always) var threadSafe: Bool { flags & UInt32(DMMS_F_THREAD_SAFE) != 0 }
     @inline(__always) var guarded: Bool { guardSpan != 0 }
@@ -207,6 +215,8 @@ struct PoolState {
     @inline(__always) var granule: UInt { UInt(1) &<< UInt(bitPattern: granuleShift) }
     /// watchedByTools, known false at compile time where no tool can be.
     @inline(__always) var watched: Bool { Platform.toolsPossible && watchedByTools }
+    /// sampling, known false at compile time where there are no files.
+    @inline(__always) var keepsTimeline: Bool { Platform.hasFiles && sampling }
 
 }
 

@@ -176,6 +176,27 @@ enum Platform {
         dmms_platform_write_stderr(text, length)
     }
 
+    /// Whether there are files and a clock for the timeline (a constant:
+    /// false on bare metal, where no timeline code is linked).
+    @inline(__always) static var hasFiles: Bool { dmms_platform_has_files() != 0 }
+
+    /// A file to write: created or truncated, or appended to. -1 when refused.
+    static func openFile(_ path: UnsafePointer<CChar>, append: Bool) -> Int32 {
+        dmms_platform_open_file(path, append ? 1 : 0)
+    }
+    static func write(_ fd: Int32, _ bytes: UnsafeRawPointer, _ length: Int) {
+        dmms_platform_write_fd(fd, bytes.assumingMemoryBound(to: CChar.self), length)
+    }
+    static func write(_ fd: Int32, _ text: UnsafePointer<CChar>) { dmms_platform_write_fd(fd, text, length(of: text)) }
+    static func close(_ fd: Int32) { dmms_platform_close(fd) }
+    static func atExit(_ body: @convention(c) () -> Void) { _ = dmms_platform_atexit(body) }
+
+    /// The monotonic clock in nanoseconds; `coarse`: the cheap one, which
+    /// moves in steps of `coarseClockStep`.
+    @inline(__always) static func clock(coarse: Bool) -> UInt64 { dmms_platform_clock_ns(coarse ? 1 : 0) }
+    static var coarseClockStep: UInt64 { dmms_platform_clock_step_ns() }
+    static func processId() -> Int32 { dmms_platform_pid() }
+
     static func abort() -> Never {
         dmms_platform_abort()
         while true {}

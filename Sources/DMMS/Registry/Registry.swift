@@ -114,6 +114,7 @@ enum Registry {
             let smallest = min(settings.poolSize, Settings.smallestFirstRegion)
             if let pool = firstGranted(from: settings.poolSize, downTo: smallest, { makePool(memory: 0, size: $0, config: settings.config) }) {
                 pool.pointee.growsFromOS = true
+                if let path = settings.timeline { pool.pointee.sampling = Timeline.open(path) }
                 push(pool)
                 builtinDefaultPool = pool
             }
@@ -140,6 +141,7 @@ enum Registry {
         let region = first.pointee.regions[at: 0]
         guard let pool = makePool(memory: 0, size: region.end &- region.start, config: config) else { return nil }
         pool.pointee.growsFromOS = true
+        pool.pointee.sampling = first.pointee.sampling
         pool.pointee.name[7] = UInt8(ascii: ".")                // "default" + ".N"
         pool.pointee.name[8] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: arenaCount)
         push(pool)
@@ -278,6 +280,7 @@ private func forkParent() {
 /// next report, so the child's copy needs no report to finish.
 private func forkChild() {
     Platform.forgetThreadId()
+    Timeline.forked()
     Registry.forEachPool { pool in
         if pool.pointee.threadSafe {
             Platform.lockInit(pool.poolLock)

@@ -1,6 +1,7 @@
 // Settings.swift — the default pool's configuration from the environment:
 // DMMS_POOL_SIZE (e.g. 64M), DMMS_MIN_BLOCK, DMMS_GUARD, DMMS_COALESCE
-// (lazy|eager|on_demand), DMMS_MAX_JOINS, DMMS_TRACK (0|1), DMMS_ABORT (1). Read from environ
+// (lazy|eager|on_demand), DMMS_MAX_JOINS, DMMS_TRACK (0|1), DMMS_ABORT (1),
+// DMMS_TIMELINE (a path: Report/Timeline.swift). Read from environ
 // directly: this runs inside the first malloc of a preloaded process. A bad
 // value gets one line on stderr and the default.
 
@@ -14,6 +15,8 @@ struct Settings {
 
     var poolSize: UInt = Settings.defaultPoolSize
     var config = PoolConfig.defaults
+    /// DMMS_TIMELINE: where the default pool and its arenas write samples.
+    var timeline: UnsafePointer<CChar>? = nil
 
     static func fromEnvironment() -> Settings {
         var settings = Settings()
@@ -54,6 +57,7 @@ struct Settings {
             if matches(text, "1") { settings.config.flags |= UInt32(DMMS_F_ABORT_ON_ERROR) }
             else if !matches(text, "0") { complain("DMMS_ABORT", text) }
         }
+        settings.timeline = Platform.environment("DMMS_TIMELINE")
         return settings
     }
 
@@ -90,12 +94,14 @@ struct Settings {
         return text[i] == 0
     }
 
-    static func complain(_ variable: StaticString, _ value: UnsafePointer<CChar>) {
+    static func complain(_ variable: StaticString, _ value: UnsafePointer<CChar>,
+                         _ why: StaticString = "not a valid value; using the default") {
         var line = TextLine("dmms: ignoring ")
         line.append(variable)
         line.append("='")
         line.append(cString: value, limit: 64)
-        line.append("': not a valid value; using the default")
+        line.append("': ")
+        line.append(why)
         line.emit(nil, nil)
     }
 }
