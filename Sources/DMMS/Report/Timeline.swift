@@ -21,13 +21,13 @@
 import CDMMS
 
 enum Timeline {
-    /// A sample at least this often while the pool is used...
-    static let interval: UInt64 = 10_000_000
+    /// A sample at least this often (ns) while the pool is used...
+    @inline(__always) static var interval: UInt64 { 10_000_000 }
     /// ...and after blocks of this many bytes were allocated or freed.
-    static let byteStep: UInt64 = 1 << 20
+    @inline(__always) static var byteStep: UInt64 { 1 << 20 }
     /// A sample's bytes at most (written from the stack). Each size row is
     /// under 120 bytes, so 40 of them fit; a row that would not is left out.
-    static let capacity = 6144
+    @inline(__always) static var capacity: Int { 6144 }
 
     /// Opens DMMS_TIMELINE's file (a path: appended to) for the default pool
     /// and its arenas. False (with one line on stderr) when it cannot be
@@ -62,7 +62,7 @@ enum Timeline {
 
     /// A forked child writes its own process id.
     static func forked() {
-        if timelineFile >= 0 { timelinePid = Platform.processId() }
+        if Platform.hasFiles && timelineFile >= 0 { timelinePid = Platform.processId() }
     }
 }
 
@@ -71,7 +71,7 @@ enum Timeline {
 nonisolated(unsafe) var timelineFile: Int32 = -1
 nonisolated(unsafe) var timelineStart: UInt64 = 0
 nonisolated(unsafe) var timelineCoarse = true
-nonisolated(unsafe) var timelineDueAfter: UInt64 = Timeline.interval
+nonisolated(unsafe) var timelineDueAfter: UInt64 = 10_000_000   // Timeline.interval
 nonisolated(unsafe) var timelinePid: Int32 = 0
 
 /// The last samples, at exit: every pool that keeps a timeline.
