@@ -412,12 +412,13 @@ uint64_t dmms_check(dmms_pool_t *pool);
  * samples to PATH: after an allocation or free, when blocks of 1 MiB have
  * been allocated or freed, or 10 ms have passed, since the pool's last
  * sample; and at exit.
- * Each sample is one write() to a file opened for appending, so lines of
- * arenas and of processes sharing the file never interleave (pid tells the
- * processes apart). No allocation; a pool without a timeline pays one branch
- * per call, one with it a read of the coarse clock per call and a write per
- * sample. A path that cannot be written gets one line on stderr, and the
- * program runs on without a timeline. Bare metal has no timeline (no files),
+ * Each sample is one write() to PATH opened for appending and closed again
+ * (the program's descriptors are never touched), so lines of arenas and of
+ * processes sharing the file never interleave (pid tells the processes
+ * apart). No allocation; a pool without a timeline pays one branch per call,
+ * one with it a read of the coarse clock per call and an open, a write and a
+ * close per sample. A path that cannot be written (or is 4 KiB long or more)
+ * gets one line on stderr, and the program runs on without a timeline. Bare metal has no timeline (no files),
  * and its samples have t_ns 0. */
 
 /* Writes the sample of `pool` into buffer (NUL-terminated) when it fits,

@@ -132,6 +132,13 @@ static inline void dmms_platform_write_fd(int fd, const char *text, size_t lengt
     }
 }
 static inline void dmms_platform_close(int fd) { close(fd); }
+/* Where the timeline's path is kept (it is opened anew for each sample: a
+ * program that closes every descriptor, or reuses their numbers, is safe). */
+enum { DMMS_PLATFORM_PATH_MAX = 4096 };
+static inline char *dmms_platform_timeline_path(void) {
+    static char path[DMMS_PLATFORM_PATH_MAX];
+    return path;
+}
 static inline void dmms_platform_write_stderr(const char *text, size_t length) { dmms_platform_write_fd(2, text, length); }
 static inline int dmms_platform_atexit(void (*fn)(void)) { return atexit(fn); }
 
@@ -199,6 +206,11 @@ static inline void dmms_platform_write_stderr(const char *text, size_t length) {
 static inline int dmms_platform_open_file(const char *path, int append) { (void)path; (void)append; return -1; }
 static inline void dmms_platform_write_fd(int fd, const char *text, size_t length) { (void)fd; (void)text; (void)length; }
 static inline void dmms_platform_close(int fd) { (void)fd; }
+enum { DMMS_PLATFORM_PATH_MAX = 1 };
+static inline char *dmms_platform_timeline_path(void) {
+    static char path[DMMS_PLATFORM_PATH_MAX];
+    return path;
+}
 static inline int dmms_platform_atexit(void (*fn)(void)) { (void)fn; return -1; }
 static inline uint64_t dmms_platform_clock_ns(int coarse) { (void)coarse; return 0; }
 static inline uint64_t dmms_platform_clock_step_ns(void) { return 0; }

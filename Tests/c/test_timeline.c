@@ -5,6 +5,7 @@
 #include "check.h"
 #include "child.h"
 #include "dmms.h"
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -132,6 +133,47 @@ static void timeline_of_the_default_pool(void) {
     unlink(timeline_path);
 }
 
+/* Child: a program that closes every descriptor it did not open (as a
+ * daemon does) and opens a file of its own, which gets the lowest number:
+ * the timeline never writes into it. */
+static char user_path[256];
+static int close_descriptors_and_allocate(const void *arg) {
+    setenv("DMMS_TIMELINE", (const char *)arg, 1);
+    void *first = dmms_alloc(100);                            /* the timeline starts */
+    for (int fd = 3; fd < 64; fd++) close(fd);
+    int mine = open(user_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (mine != 3) return 20;
+    static void *buffers[2048];
+    for (int i = 0; i < 2048; i++) if (!(buffers[i] = dmms_alloc(1024))) return 21;
+    for (int i = 0; i < 2048; i++) dmms_free(buffers[i]);
+    if (write(mine, "mine\n", 5) != 5) return 22;
+    close(mine);
+    return dmms_free(first) == DMMS_OK ? 0 : 23;
+}
+
+static void descriptors_of_the_program_are_its_own(void) {
+    snprintf(timeline_path, sizeof timeline_path, "/tmp/dmms-timeline-fd-%d.jsonl", (int)getpid());
+    snprintf(user_path, sizeof user_path, "/tmp/dmms-user-file-%d.txt", (int)getpid());
+    unlink(timeline_path);
+    char err[1024];
+    int status = in_child(close_descriptors_and_allocate, timeline_path, err, sizeof err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char text[64] = "";
+    FILE *file = fopen(user_path, "r");
+    size_t n = file ? fread(text, 1, sizeof text - 1, file) : 0;
+    text[n] = 0;
+    if (file) fclose(file);
+    CHECK(strcmp(text, "mine\n") == 0);                       /* no sample in the program's file */
+    int lines = 0;
+    file = fopen(timeline_path, "r");
+    static char line[8192];
+    while (file && fgets(line, sizeof line, file)) lines++;
+    if (file) fclose(file);
+    CHECK(lines >= 3);                                        /* 2 MiB of blocks and more: samples */
+    unlink(timeline_path);
+    unlink(user_path);
+}
+
 /* A path that cannot be written: one line on stderr, the program runs on. */
 static void unwritable_timeline(void) {
     char err[1024];
@@ -147,6 +189,7 @@ int main(void) {
     sample_of_a_pool();
     sample_of_a_bad_handle();
     timeline_of_the_default_pool();
+    descriptors_of_the_program_are_its_own();
     unwritable_timeline();
     return check_summary("test_timeline");
 }

@@ -14,8 +14,9 @@
 // since its last sample
 // (on the coarse clock: a few loads, no timer), and writes one if so; one
 // more at exit. The sample is made on the stack under the pool lock and
-// written with one write() to a file opened for appending, so the lines of
-// concurrent arenas (and of processes sharing the file) never interleave.
+// written with one write() to the file opened for appending (and closed
+// again), so the lines of concurrent arenas (and of processes sharing the
+// file) never interleave.
 // No allocation; a pool without the timeline pays one branch per call.
 
 import CDMMS
@@ -29,16 +30,22 @@ enum Timeline {
     /// under 120 bytes, so 40 of them fit; a row that would not is left out.
     @inline(__always) static var capacity: Int { 6144 }
 
-    /// Opens DMMS_TIMELINE's file (a path: appended to) for the default pool
+    /// Takes DMMS_TIMELINE's path (a file appended to) for the default pool
     /// and its arenas. False (with one line on stderr) when it cannot be
-    /// written: the program runs on without a timeline.
+    /// written: the program runs on without a timeline. The file is opened
+    /// for each sample and closed after it, so no descriptor of the program's
+    /// is ever ours: one that closes them all, or reuses their numbers, keeps
+    /// its files and its timeline.
     static func open(_ path: UnsafePointer<CChar>) -> Bool {
-        if timelineFile >= 0 { return true }
-        let fd = Platform.openFile(path, append: true)
+        if timelineOn { return true }
+        let length = Platform.length(of: path)
+        let fd = length < Int(DMMS_PLATFORM_PATH_MAX) ? Platform.openFile(path, append: true) : -1
         if fd < 0 {
             Settings.complain("DMMS_TIMELINE", path, "cannot be written; no timeline is kept")
             return false
         }
+        Platform.close(fd)
+        dmms_platform_timeline_path().update(from: path, count: length &+ 1)
         // Due on the coarse clock, early by its step, so that no gap exceeds
         // the interval; a clock too coarse for that is read exactly instead.
         let step = Platform.coarseClockStep
@@ -46,9 +53,17 @@ enum Timeline {
         timelineDueAfter = timelineCoarse ? interval &- step : interval
         startClock()
         timelinePid = Platform.processId()
-        timelineFile = fd
+        timelineOn = true
         Platform.atExit(writeFinalSamples)
         return true
+    }
+
+    /// Appends one sample (`length` bytes) to the file: one write().
+    static func append(_ bytes: UnsafeRawPointer, _ length: Int) {
+        let fd = Platform.openFile(dmms_platform_timeline_path(), append: true)
+        if fd < 0 { return }   // gone since: the samples stop, the program goes on
+        Platform.write(fd, bytes, length)
+        Platform.close(fd)
     }
 
     /// Starts t_ns at 0, once per process.
@@ -62,13 +77,14 @@ enum Timeline {
 
     /// A forked child writes its own process id.
     static func forked() {
-        if Platform.hasFiles && timelineFile >= 0 { timelinePid = Platform.processId() }
+        if Platform.hasFiles && timelineOn { timelinePid = Platform.processId() }
     }
 }
 
-/// The timeline's file (-1: none) and clock. Plain globals with constant
-/// initialisers: set once, under the registry lock, when the default pool is made.
-nonisolated(unsafe) var timelineFile: Int32 = -1
+/// The timeline's state and clock (its path: dmms_platform_timeline_path).
+/// Plain globals with constant initialisers: set once, under the registry
+/// lock, when the default pool is made.
+nonisolated(unsafe) var timelineOn = false
 nonisolated(unsafe) var timelineStart: UInt64 = 0
 nonisolated(unsafe) var timelineCoarse = true
 nonisolated(unsafe) var timelineDueAfter: UInt64 = 10_000_000   // Timeline.interval
@@ -113,8 +129,8 @@ extension PoolState {
 
     /// Writes a sample to the timeline's file and sets when the next is due.
     mutating func writeSample(exit: Bool) {
-        guard Platform.hasFiles && timelineFile >= 0 else { return }
-        withSample(exit: exit) { bytes, length in Platform.write(timelineFile, bytes, length) }
+        guard Platform.hasFiles && timelineOn else { return }
+        withSample(exit: exit) { bytes, length in Timeline.append(bytes, length) }
         nextSampleBytes = timelineMoved &+ Timeline.byteStep
         nextSampleTime = Timeline.dueClock() &+ timelineDueAfter
     }
