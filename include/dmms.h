@@ -160,7 +160,16 @@ dmms_status_t dmms_pool_add_memory(dmms_pool_t *pool, void *memory, size_t size)
  * larger; when the OS refuses a size (a limit on address space), half of it
  * is asked for, and so on down to the block needed (for the first region:
  * down to 1 MiB). Returns NULL only when the OS refuses even that first
- * mapping. Time O(1) after the first call. */
+ * mapping. Time O(1) after the first call.
+ * The built-in pool (and each arena of the preload) has a reuse cache: under
+ * lazy coalescing, the blocks of 4 KiB or less that the slack rule would join
+ * at a free (the freed one, and at D = 0 one lazy block) stay lazily free
+ * instead, up to 8 per block size, and are reused first — so a size whose
+ * last buffer is freed and allocated again in a loop costs no split and no
+ * join, where the rule alone splits and joins O(orders) blocks each time.
+ * The rule holds exactly for the other lazy blocks; the cache's blocks count
+ * in lazy_free and show as "cached" in the reports, and a request that needs
+ * them joins them on demand. Pools made with dmms_pool_create have none. */
 dmms_pool_t *dmms_default_pool(void);
 
 /* Makes `pool` the default (the RTOS way: a pool over a static array). NULL
@@ -290,6 +299,7 @@ typedef struct dmms_order_stats_s {
     uint64_t high_water;   /* most ever in use at once; never decreases until reset */
     uint64_t free_blocks;  /* free blocks of this size, joined or not              */
     uint64_t lazy_free;    /* of those, freed but not yet eligible for joining     */
+                           /* (the built-in pool's reuse cache: dmms_default_pool) */
     uint64_t allocs;       /* cumulative buffers handed out at this size           */
     uint64_t failures;     /* requests of this size that could not be met          */
 } dmms_order_stats_t;

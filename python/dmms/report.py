@@ -101,8 +101,8 @@ def merge_arenas(snapshot):
     merged["stats"] = {
         key: (max if key in _LARGEST_OF_ARENAS else sum)(d["stats"].get(key, 0) for d in documents)
         for key in snapshot["stats"]}
-    merged["orders"] = [dict(order, **{key: sum(d["orders"][i][key] for d in documents if i < len(d["orders"]))
-                                       for key in _ORDER_SUMS})
+    merged["orders"] = [dict(order, **{key: sum(d["orders"][i].get(key, 0) for d in documents if i < len(d["orders"]))
+                                       for key in (*_ORDER_SUMS, "cached")})
                         for i, order in enumerate(snapshot["orders"])]
     merged["owners"], merged["buffers"], merged["errors"], regions = [], [], [], []
     for number, document in enumerate(documents):
@@ -192,7 +192,7 @@ _SNAPSHOT = _Object({
         "failed_allocs", "splits", "merges", "demand_joins", "overruns", "bad_frees",
         "double_frees", "corruptions", "writes_after_free", "bytes_quarantined",
         "cumulative_bytes", "suggested_pool_size"), _COUNT), others=_COUNT),
-    "orders": [_Object(dict.fromkeys(("block_size", *_ORDER_SUMS), _COUNT))],
+    "orders": [_Object(dict.fromkeys(("block_size", *_ORDER_SUMS), _COUNT), optional={"cached": _COUNT})],
     "buffers": [_Object({"owner_id": _COUNT, "seq": _COUNT, "requested": _COUNT,
                          "block_size": _COUNT, "record_ok": _FLAG, **_SITE},
                         optional={"owner": _COUNT, **_CODE_SITE})],
@@ -451,6 +451,8 @@ def _orders_chart(snapshot):
         y = index * row_height
         high = bar * o["high_water"] * o["block_size"] / scale
         now = bar * o["in_use"] * o["block_size"] / scale
+        # The built-in pools' reuse cache: free blocks kept ready at this size.
+        cached = f', {o["cached"]:,} cached' if o.get("cached") else ""
         failed = f', <tspan class="bad">{o["failures"]:,} failed</tspan>' if o["failures"] else ""
         out.append(
             f'<text x="{label - 6}" y="{y + 15}" text-anchor="end">{_size(o["block_size"])}</text>'
@@ -459,7 +461,7 @@ def _orders_chart(snapshot):
             f'<rect class="in-use" x="{label}" y="{y + 7}" width="{now:.1f}" height="8" fill="#08519c">'
             f'<title>in use {o["in_use"]:,} × {_size(o["block_size"])}</title></rect>'
             f'<text x="{label + bar + 8}" y="{y + 15}">{o["in_use"]:,} in use / {o["high_water"]:,} '
-            f'high water, {o["allocs"]:,} allocs{failed}</text>')
+            f'high water, {o["allocs"]:,} allocs{cached}{failed}</text>')
     y = row_height * len(rows) + 16
     out.append(f'<rect x="{label}" y="{y - 9}" width="10" height="10" fill="#c6dbef"/>'
                f'<text x="{label + 14}" y="{y}">high water</text>'

@@ -9,6 +9,18 @@
 //   D == 0  the same, and also join one lazily free block of order k.
 // So a free costs at most two joins, each O(orders), and D >= 0 always: when
 // every buffer is back, nothing is lazy and the pool is its top blocks again.
+//
+// The reuse cache (the built-in pools: the default pool and the malloc
+// replacement's arenas). A size whose last buffer is freed and allocated
+// again — a program's malloc loop — has D = 1 at each free: every free would
+// join the block as far as it goes and every allocation split it back down,
+// O(orders) each way. So for blocks of 4 KiB or less such a pool keeps up to
+// cacheDepth blocks per size lazily free beyond the rule: the blocks the rule
+// would join at a free (the freed one, and at D = 0 one lazy block) go to the
+// cache instead while it has room. The rule sees them as not there (D = in
+// use - the other lazy blocks), so it holds exactly for the rest; they are
+// reused first, joined on demand like any lazy block when a request needs
+// them, and counted in `cached` (dmms_show, the JSON).
 
 import CDMMS
 
@@ -169,21 +181,41 @@ extension PoolState {
     /// Frees a block by the pool's policy (the block is no longer counted in use).
     @inline(__always)
     mutating func release(_ block: UInt, key: UInt64, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
-        // D as the rule reads it: with the freed block still allocated.
+        // D as the rule reads it: with the freed block still allocated. The
+        // reuse cache's blocks only ever add to it, so D >= 2 here decides
+        // without them (the common case).
         let d = orders[at: order].lazyCredit &+ 1
-        internalCheck(coalesce != UInt32(DMMS_COALESCE_LAZY) || d >= 0, "the slack rule: D >= 0 before every free")
+        internalCheck(coalesce != UInt32(DMMS_COALESCE_LAZY) || slackD(order) &+ 1 >= 0, "the slack rule: D >= 0 before every free")
         if coalesce == UInt32(DMMS_COALESCE_ON_DEMAND) || (coalesce == UInt32(DMMS_COALESCE_LAZY) && d >= 2) {
             pushLazy(block, key: key, order: order, tag: tag)
         } else {
-            releaseGlobally(block, order: order, region: region, credit: d)
+            releaseGlobally(block, key: key, order: order, region: region, tag: tag, credit: d)
         }
     }
 
-    /// A free that joins: eager coalescing always, lazy coalescing at D <= 1.
+    /// A free that joins: eager coalescing always, lazy coalescing at D <= 1
+    /// — unless the reuse cache takes the block.
     @inline(never)
-    private mutating func releaseGlobally(_ block: UInt, order: Int, region: Int, credit d: Int64) {
+    private mutating func releaseGlobally(_ block: UInt, key: UInt64, order: Int, region: Int,
+                                          tag: UnsafeMutablePointer<UInt8>, credit: Int64) {
+        var d = credit
+        if order < cacheOrders && coalesce == UInt32(DMMS_COALESCE_LAZY) {
+            let held = cached(order)
+            d &+= Int64(held)                                 // the rule's D: the cache's blocks set aside
+            if d >= 2 { return pushLazy(block, key: key, order: order, tag: tag) }
+            // The rule would join this block, and at D = 0 one lazy block it
+            // counts: the cache takes both instead, while it has room.
+            let taken = d <= 0 && orders[at: order].lazyFree > held ? UInt64(2) : 1
+            if held &+ taken <= UInt64(PoolState.cacheDepth) {
+                cachedCounts[at: order] = UInt8(truncatingIfNeeded: held &+ taken)
+                return pushLazy(block, key: key, order: order, tag: tag)
+            }
+        }
         freeGlobally(block, order: order, region: region)
-        if coalesce == UInt32(DMMS_COALESCE_LAZY) && d <= 0 { joinOneLazy(order: order) }
+        // D = 0: join one lazily free block the rule counts (not one of the cache's).
+        if coalesce == UInt32(DMMS_COALESCE_LAZY) && d <= 0 && orders[at: order].lazyFree > cached(order) {
+            joinOneLazy(order: order)
+        }
     }
 
     /// Re-applies the slack rule after a step that removed a block from order
@@ -192,10 +224,35 @@ extension PoolState {
     @inline(__always)
     mutating func restoreLazyCredit(order: Int) {
         if coalesce != UInt32(DMMS_COALESCE_LAZY) { return }
-        while orders[at: order].lazyCredit < 0 && orders[at: order].lazyFree > 0 {
+        while slackD(order) < 0 && orders[at: order].lazyFree > 0 {
             if !joinOneLazy(order: order) { return }
         }
     }
+
+    // MARK: the reuse cache
+
+    /// Lazily free blocks of `order` the reuse cache holds beyond what the
+    /// slack rule allows: the count it took (cachedCounts), less any since
+    /// taken from the lazy list — the list does not tell them apart, and an
+    /// allocation that pops a lazy block takes the cache's first.
+    @inline(__always)
+    mutating func cached(_ order: Int) -> UInt64 {
+        order < cacheOrders ? min(UInt64(cachedCounts[at: order]), orders[at: order].lazyFree) : 0
+    }
+
+    /// Gives the pool a reuse cache (the built-in pools do): for blocks up to
+    /// largestCachedBlock, under lazy coalescing (eager keeps no lazy block).
+    mutating func keepReuseCache() {
+        if coalesce != UInt32(DMMS_COALESCE_LAZY) { return }
+        var k = 0
+        while k < min(orderLimit, 16) && blockSize(k) <= PoolState.largestCachedBlock { k &+= 1 }
+        cacheOrders = k
+    }
+
+    /// Barkley & Lee's D at `order` (see the top of this file): in use less
+    /// the lazily free blocks the rule counts, those beyond the cache's.
+    @inline(__always)
+    mutating func slackD(_ order: Int) -> Int64 { orders[at: order].lazyCredit &+ Int64(cached(order)) }
 
     /// Frees one lazily free block of `order` globally (and joins it).
     @discardableResult

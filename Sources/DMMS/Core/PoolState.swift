@@ -112,6 +112,9 @@ struct PoolLocks {
 /// The pool header. A `dmms_pool_t *` points at one of these.
 struct PoolState {
     static let liveMagic: UInt64 = 0x444d_4d53_504f_4f4c  // "DMMSPOOL"
+    /// Blocks the reuse cache keeps per size at most, and the largest block it keeps.
+    @inline(__always) static var cacheDepth: Int { 8 }
+    @inline(__always) static var largestCachedBlock: UInt { 4096 }
 
     /// Shown in reports; NUL-terminated (Pool.nameCString).
     var name = InlineArray<32, UInt8>(repeating: 0)
@@ -151,6 +154,10 @@ struct PoolState {
     var lazyMask: UInt64 = 0
 
     var orders = PerOrder<OrderRow>(repeating: OrderRow())
+    /// The reuse cache (Coalescing.swift): orders below cacheOrders have one
+    /// (0: none), and the blocks it took at each (an upper bound: see cached()).
+    var cacheOrders: Int = 0
+    var cachedCounts = InlineArray<16, UInt8>(repeating: 0)
     var counters = PoolCounters()
     /// Sequence number of the latest allocation.
     var sequence: UInt64 = 0

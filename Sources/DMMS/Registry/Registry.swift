@@ -114,6 +114,7 @@ enum Registry {
             let smallest = min(settings.poolSize, Settings.smallestFirstRegion)
             if let pool = firstGranted(from: settings.poolSize, downTo: smallest, { makePool(memory: 0, size: $0, config: settings.config) }) {
                 pool.pointee.growsFromOS = true
+                pool.pointee.keepReuseCache()
                 if let path = settings.timeline { pool.pointee.sampling = Timeline.open(path) }
                 push(pool)
                 builtinDefaultPool = pool
@@ -141,6 +142,7 @@ enum Registry {
         let region = first.pointee.regions[at: 0]
         guard let pool = makePool(memory: 0, size: region.end &- region.start, config: config) else { return nil }
         pool.pointee.growsFromOS = true
+        pool.pointee.keepReuseCache()
         pool.pointee.sampling = first.pointee.sampling
         pool.pointee.name[7] = UInt8(ascii: ".")                // "default" + ".N"
         pool.pointee.name[8] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: arenaCount)

@@ -92,7 +92,7 @@ extension PoolState {
             let listsOK = damagedNodes[k] > 0
                 || (listLength(k, .globalFree) == global[k] && listLength(k, .lazyFree) == lazy[k])
             if o.inUse != inUse[k] || o.globalFree != global[k] || o.lazyFree != lazy[k] || !listsOK
-                || (coalesce == UInt32(DMMS_COALESCE_LAZY) && o.lazyCredit < 0) {
+                || (coalesce == UInt32(DMMS_COALESCE_LAZY) && slackD(k) < 0) {
                 problem(ErrorRecord(.pool, status: DMMSStatus.corrupt, blockSize: UInt64(blockSize(k)),
                                     detail: "its counters or free lists disagree with the block map"))
             }

@@ -65,9 +65,10 @@ enum JSONReport {
         line.append("\"orders\": [")
         line.emit(out, arg)
         let last = Int(figures.stats.order_count) &- 1
+        let cached = figures.cached
         figures.stats.forEachOrder { k, o in
             line.append("{\"order\": "); line.append(k)
-            PoolFigures.forEach(of: o) { name, value in member(&line, name, value, first: false) }
+            PoolFigures.forEach(of: o, cached: k < 16 ? cached[k] : 0) { name, value in member(&line, name, value, first: false) }
             line.append(k < last ? "}," : "}")
             line.emit(out, arg)
         }

@@ -40,13 +40,14 @@ enum Show {
         line.emit(out, arg)
         // Per block size, then every figure of the pool, each under its name
         // (PoolFigures: the JSON report prints the same list).
-        PoolFigures.forEach(of: dmms_order_stats_t()) { name, _ in
+        PoolFigures.forEach(of: dmms_order_stats_t(), cached: 0) { name, _ in
             line.pad(0, to: 1)
             line.append(name, width: figureWidth)
         }
         line.emit(out, arg)
-        figures.stats.forEachOrder { _, o in
-            PoolFigures.forEach(of: o) { _, value in
+        let cached = figures.cached
+        figures.stats.forEachOrder { k, o in
+            PoolFigures.forEach(of: o, cached: k < 16 ? cached[k] : 0) { _, value in
                 line.pad(0, to: 1)
                 line.append(value, width: figureWidth)
             }

@@ -104,6 +104,9 @@ struct PoolFigures {
     var sequence: UInt64 = 0
     var suggestedPoolSize: UInt64 = 0
     var owners: UInt64 = 0
+    /// Per block size, the lazily free blocks the reuse cache holds (of
+    /// lazy_free; Coalescing.swift): only the built-in pools have one.
+    var cached = InlineArray<16, UInt64>(repeating: 0)
 
     /// The one list of a pool's figures, each by its name (dmms_stats_t's
     /// where it has one), in the order dmms_show and the JSON report print
@@ -139,13 +142,15 @@ struct PoolFigures {
         body("owners", owners)
     }
 
-    /// Likewise for one block size (dmms_order_stats_t).
-    static func forEach(of order: dmms_order_stats_t, _ body: (StaticString, UInt64) -> Void) {
+    /// Likewise for one block size (dmms_order_stats_t, and of its lazily
+    /// free blocks those the reuse cache holds).
+    static func forEach(of order: dmms_order_stats_t, cached: UInt64, _ body: (StaticString, UInt64) -> Void) {
         body("block_size", order.block_size)
         body("in_use", order.in_use)
         body("high_water", order.high_water)
         body("free_blocks", order.free_blocks)
         body("lazy_free", order.lazy_free)
+        body("cached", cached)
         body("allocs", order.allocs)
         body("failures", order.failures)
     }
@@ -161,5 +166,10 @@ extension PoolState {
         figures.sequence = sequence
         figures.suggestedPoolSize = suggestedPoolSize
         figures.owners = UInt64(ownerCount)
+        var k = 0
+        while k < cacheOrders {
+            figures.cached[at: k] = cached(k)
+            k &+= 1
+        }
     }
 }
