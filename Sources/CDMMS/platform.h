@@ -232,6 +232,25 @@ static inline void *dmms_platform_global_storage(void) {
     return storage;
 }
 
+/* Pending frees: a stack of buffers pushed by any thread (each buffer's
+ * second word links to the next) and taken whole by the thread that holds
+ * the pool lock. A push claims the buffer first: it swaps its first word
+ * from what the caller read there to `mark`, so of two threads freeing one
+ * buffer at once only one pushes it. Returns 0 when the claim failed. */
+static inline int dmms_platform_pending_push(uintptr_t *head, uintptr_t *buffer, uintptr_t seen, uintptr_t mark) {
+    if (!__atomic_compare_exchange_n(&buffer[0], &seen, mark, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return 0;
+    uintptr_t old = __atomic_load_n(head, __ATOMIC_RELAXED);
+    do {
+        __atomic_store_n(&buffer[1], old, __ATOMIC_RELAXED);
+    } while (!__atomic_compare_exchange_n(head, &old, (uintptr_t)buffer, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    return 1;
+}
+static inline uintptr_t dmms_platform_pending_take(uintptr_t *head) {
+    if (__atomic_load_n(head, __ATOMIC_RELAXED) == 0) return 0;
+    return __atomic_exchange_n(head, 0, __ATOMIC_ACQUIRE);
+}
+static inline uintptr_t dmms_platform_load_word(const uintptr_t *word) { return __atomic_load_n(word, __ATOMIC_RELAXED); }
+
 /* A table read without a lock: the writer fills an entry, then a release
  * fence, then raises the count; a reader loads the count, then an acquire
  * fence, then reads entries below it. */

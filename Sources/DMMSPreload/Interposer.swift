@@ -19,7 +19,11 @@ private func allocate(_ size: UInt, alignment: UInt, caller: UnsafeRawPointer?) 
         Platform.setErrno(noMemory: true)
         return nil
     }
-    let address = pool.withLockHeld(token) { $0.allocate(size: size, alignment: alignment, site: site(caller)) }
+    let pending = pool.pendingFrees
+    let address = pool.withLockHeld(token) { state in
+        state.freePending(pending)
+        return state.allocate(size: size, alignment: alignment, site: site(caller))
+    }
     if address == 0 { Platform.setErrno(noMemory: true) }
     return UnsafeMutableRawPointer(bitPattern: address)
 }
@@ -120,7 +124,7 @@ public func interposeFree(_ memory: UnsafeMutableRawPointer?) {
         reportUnattached(DMMSStatus.notOwned, pointer: address, detail: "free of a pointer in no pool")
         return
     }
-    _ = pool.freeBuffer(address)
+    pool.freeFromMalloc(address)
 }
 
 @_cdecl("_dmms_interpose_usable_size")

@@ -75,6 +75,9 @@ struct PoolCounters {
     /// Errors a call found beyond errorsPerCall: counted and in the ring,
     /// but not handed to the handler.
     var undeliveredErrors: UInt64 = 0
+    /// Frees another thread left pending while the lock was busy, freed
+    /// since by a thread that took it (Registry/PendingFrees.swift).
+    var deferredFrees: UInt64 = 0
 }
 
 /// One region of blocks: the pool's first memory or one added later.
@@ -97,14 +100,17 @@ struct Region {
 }
 
 /// The storage of a pool's two locks (the platform's futex word, or a
-/// port's lock: 64 bytes each), just below its header. Not in the header:
-/// a call's access to the header (locked's inout) must not cover the word
-/// other threads compare-and-swap to take the lock.
+/// port's lock: 64 bytes each) and of its pending frees, just below its
+/// header. Not in the header: a call's access to the header (locked's inout)
+/// must not cover the words other threads compare-and-swap.
 struct PoolLocks {
     /// The pool lock: Pool.poolLock is its address.
     var pool = InlineArray<8, UInt64>(repeating: 0)
     /// Serialises report functions that use the owner table's scratch fields.
     var report = InlineArray<8, UInt64>(repeating: 0)
+    /// The first word: the stack of buffers other threads freed while the
+    /// pool lock was busy (Registry/PendingFrees.swift); a line of its own.
+    var pending = InlineArray<8, UInt64>(repeating: 0)
 
     static let bytes = UInt(MemoryLayout<PoolLocks>.stride)
 }
@@ -235,6 +241,10 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     }
     @inline(__always) var reportLock: UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(self) - Int(PoolLocks.bytes) + MemoryLayout<PoolLocks>.offset(of: \.report)!
+    }
+    @inline(__always) var pendingFrees: UnsafeMutablePointer<UInt> {
+        (UnsafeMutableRawPointer(self) - Int(PoolLocks.bytes) + MemoryLayout<PoolLocks>.offset(of: \.pending)!)
+            .assumingMemoryBound(to: UInt.self)
     }
 
     /// The pool's name as a C string (it lives in the header).

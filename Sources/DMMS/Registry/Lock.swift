@@ -14,6 +14,8 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// any errors it recorded, lock released. In a pool the memory tools
     /// watch, `body` reads and writes what the pool keeps in memory that is
     /// no-access to them: memcheck's reports are off meanwhile.
+    /// Buffers other threads left pending (PendingFrees.swift) are freed
+    /// first, so that what `body` sees is what the program holds.
     @inline(__always)
     func locked<Result>(_ body: (inout PoolState) -> Result) -> Result {
         if pointee.watched {
@@ -23,7 +25,11 @@ extension UnsafeMutablePointer where Pointee == PoolState {
                 return body(&state)
             }
         }
-        return withLockHeld(lock(), body)
+        let pending = pendingFrees
+        return withLockHeld(lock()) { state in
+            state.freePending(pending)
+            return body(&state)
+        }
     }
 
     /// `locked` for allocate and free, which send a watched pool's calls

@@ -114,7 +114,11 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     func freeBuffer(_ address: UInt) -> dmms_status_t {
         if holdsLivePool(address) { return DMMSStatus.busy }
         if pointee.watched { return freeWatched(address) }
-        return lockedUnwatched { $0.free(address) }
+        let pending = pendingFrees
+        return lockedUnwatched { state in
+            state.freePending(pending)   // a buffer pending already is freed first: a second free is a double free
+            return state.free(address)
+        }
     }
 
     /// Resizes the buffer at `address` (dmms_pool_realloc, realloc()); 0 when

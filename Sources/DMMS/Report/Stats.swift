@@ -135,6 +135,7 @@ struct PoolFigures {
         body("corruptions", stats.corruptions)
         body("writes_after_free", counters.writeAfterFrees)
         body("undelivered_errors", counters.undeliveredErrors)
+        body("deferred_frees", counters.deferredFrees)
         body("bytes_quarantined", counters.bytesQuarantined)
         body("cumulative_bytes", cumulativeBytes)
         body("sequence", sequence)

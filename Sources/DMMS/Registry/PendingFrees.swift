@@ -1,0 +1,87 @@
+// PendingFrees.swift — a free() that finds its pool locked by another thread
+// leaves the buffer on the pool's pending frees and returns; the next thread
+// that takes the lock frees it.
+//
+// Threads of a server free each other's objects, so without this the freeing
+// thread waits, at each such free, for the pool lock of the thread that made
+// the object. Only the malloc replacement's free() defers (it returns
+// nothing, so the buffer's checks can come later); every other way into a
+// pool frees what is pending as it takes the lock (`locked`, dmms_free and
+// dmms_pool_free, the malloc replacement's allocations), so a report always
+// shows what the program holds, and a buffer is never freed twice unnoticed:
+//
+// - Claim, then push. The buffer's first word is swapped from what was read
+//   there to `pendingMark` (compare-and-swap): of two threads freeing one
+//   buffer at once only one claims it; the other, or a later free before the
+//   drain, finds the mark and waits for the lock — which frees what is
+//   pending first, so its own free is then reported as a double free. The
+//   second word links the stack (push: compare-and-swap; take: exchange).
+// - Only a live buffer of this pool with 16 requested bytes or more is
+//   deferred (the two words are the program's own bytes, never the guard),
+//   found in the map without the lock: the caller owns the buffer, so no
+//   other thread writes its entries.
+// - The thread that takes the stack checks each buffer again before it
+//   follows its link: a link damaged by a write after free ends the drain
+//   with a report instead of a wild pointer.
+
+import CDMMS
+
+/// What a pending buffer's first word holds.
+let pendingMark = UInt(truncatingIfNeeded: 0xD3F3_5EED_F3EE_D3F3 as UInt64)
+
+extension UnsafeMutablePointer where Pointee == PoolState {
+    /// free() of the malloc replacement: now, under the pool lock; or, when
+    /// another thread holds the lock, pushed on the pending frees.
+    func freeFromMalloc(_ address: UInt) {
+        guard pointee.threadSafe && !pointee.watched && pointee.hostedPools == 0 && lockHook == nil else {
+            _ = freeBuffer(address)
+            return
+        }
+        var token = Platform.tryLock(poolLock)
+        if token == Platform.noLock {
+            if deferFree(address) { return }
+            token = Platform.lock(poolLock)
+        }
+        let pending = pendingFrees
+        _ = withLockHeld(token) { state in
+            state.freePending(pending)
+            return state.free(address)
+        }
+    }
+
+    /// Claims the buffer at `address` and pushes it: false when it is not a
+    /// live buffer of 16 requested bytes or more, or is claimed already.
+    func deferFree(_ address: UInt) -> Bool {
+        guard address & 15 == 0, let extent = pointee.liveExtent(at: address), extent.requested >= 16 else { return false }
+        let words = UnsafeMutablePointer<UInt>(bitPattern: address).unsafelyUnwrapped
+        let seen = dmms_platform_load_word(words)
+        return seen != pendingMark && dmms_platform_pending_push(pendingFrees, words, seen, pendingMark) != 0
+    }
+}
+
+extension PoolState {
+    /// Frees every buffer pending on `head` (this pool's: Pool.pendingFrees),
+    /// the lock held. One load when there are none.
+    @inline(__always)
+    mutating func freePending(_ head: UnsafeMutablePointer<UInt>) {
+        if dmms_platform_load_word(head) != 0 { freeAllPending(head) }
+    }
+
+    @inline(never)
+    private mutating func freeAllPending(_ head: UnsafeMutablePointer<UInt>) {
+        var node = dmms_platform_pending_take(head)
+        while node != 0 {
+            let words = UnsafeMutablePointer<UInt>(bitPattern: node).unsafelyUnwrapped
+            guard node & 15 == 0, let extent = liveExtent(at: node), extent.requested >= 16, words[0] == pendingMark else {
+                recordError(ErrorRecord(.freeBlock, status: DMMSStatus.corrupt, pointer: node,
+                                        detail: "a pending free's link is damaged (written after free?): the frees after it are lost"))
+                counters.corruptions &+= 1
+                return
+            }
+            let next = words[1]
+            _ = free(node)
+            counters.deferredFrees &+= 1
+            node = next
+        }
+    }
+}

@@ -1,0 +1,85 @@
+// PendingFreesTests.swift — free() of the malloc replacement while another
+// thread holds the pool lock (here: this thread, so that each step is
+// deterministic): the buffer waits on the pool's pending frees and the next
+// taker of the lock frees it, with its checks.
+
+import CDMMS
+@testable import DMMS
+import XCTest
+
+final class PendingFreesTests: XCTestCase {
+    private func figures(_ pool: TestPool) -> PoolFigures {
+        var figures = PoolFigures()
+        pool.state.locked { $0.snapshot(into: &figures) }
+        return figures
+    }
+
+    /// Frees `address` as another thread would while this one holds the lock.
+    private func freeWhileLocked(_ pool: TestPool, _ addresses: [UnsafeMutableRawPointer]) {
+        let token = Platform.lock(pool.state.poolLock)
+        for address in addresses { pool.state.freeFromMalloc(UInt(bitPattern: address)) }
+        Platform.unlock(pool.state.poolLock, token)
+    }
+
+    func testAFreeWhileTheLockIsHeldWaitsForTheNextTaker() {
+        let pool = TestPool()
+        let a = pool.alloc(100)!, b = pool.alloc(40)!
+        freeWhileLocked(pool, [a, b])
+        XCTAssertEqual(pool.state.pendingFrees.pointee, UInt(bitPattern: b))          // b, then a
+        XCTAssertEqual(a.load(as: UInt.self), pendingMark)
+        XCTAssertEqual(pool.stats.blocks_alloc, 0)       // dmms_stats takes the lock: it frees them first
+        XCTAssertEqual(pool.state.pendingFrees.pointee, 0)
+        XCTAssertEqual(figures(pool).counters.deferredFrees, 2)
+        XCTAssertEqual(pool.check(), 0)
+    }
+
+    func testASecondFreeOfAPendingBufferIsADoubleFree() {
+        let pool = TestPool()
+        let log = ErrorLog()
+        defer { log.stop() }
+        let a = pool.alloc(64)!
+        freeWhileLocked(pool, [a])
+        pool.state.freeFromMalloc(UInt(bitPattern: a))   // the lock is free: the pending free first, then this one
+        XCTAssertEqual(log.statuses, [DMMS_E_DOUBLE_FREE])
+        XCTAssertEqual(pool.stats.double_frees, 1)
+        XCTAssertEqual(pool.check(), 0)
+    }
+
+    func testOnlyLiveBuffersOfSixteenBytesOrMoreWait() {
+        let pool = TestPool()
+        let small = pool.alloc(15)!, big = pool.alloc(16)!
+        XCTAssertFalse(pool.state.deferFree(UInt(bitPattern: small)))        // its second word is its guard
+        XCTAssertFalse(pool.state.deferFree(UInt(bitPattern: big) + 16))     // not a buffer's start
+        XCTAssertTrue(pool.state.deferFree(UInt(bitPattern: big)))
+        XCTAssertFalse(pool.state.deferFree(UInt(bitPattern: big)))          // claimed already
+        XCTAssertEqual(pool.free(small), DMMS_OK)                            // dmms_pool_free: the pending one first
+        XCTAssertEqual(pool.stats.blocks_alloc, 0)
+        XCTAssertEqual(pool.check(), 0)
+    }
+
+    func testAGuardWrittenBeforeTheFreeIsReportedWhenItIsFreed() {
+        let pool = TestPool()
+        let log = ErrorLog()
+        defer { log.stop() }
+        let a = pool.alloc(100)!
+        a.storeBytes(of: 0x40, toByteOffset: 100, as: UInt8.self)           // one byte past the end
+        freeWhileLocked(pool, [a])
+        XCTAssertEqual(log.statuses, [])
+        XCTAssertEqual(pool.check(), 0)                                      // the taker: its check first
+        XCTAssertEqual(log.statuses, [DMMS_E_OVERRUN])
+        XCTAssertEqual(log.entries.first?.offset, 100)
+        XCTAssertEqual(pool.stats.blocks_alloc, 0)
+    }
+
+    func testADamagedLinkEndsTheDrainWithAReport() {
+        let pool = TestPool()
+        let log = ErrorLog()
+        defer { log.stop() }
+        let a = pool.alloc(100)!, b = pool.alloc(100)!
+        freeWhileLocked(pool, [a, b])                                        // b links to a
+        b.storeBytes(of: UInt(0xDEAD_BEE0), toByteOffset: MemoryLayout<UInt>.size, as: UInt.self)   // a write after free
+        XCTAssertEqual(pool.stats.blocks_alloc, 1)                           // b freed, a lost with the link
+        XCTAssertEqual(log.statuses, [DMMS_E_CORRUPT])
+        XCTAssertTrue(log.entries[0].message.contains("a pending free's link is damaged"))
+    }
+}
