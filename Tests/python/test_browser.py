@@ -91,3 +91,18 @@ def test_the_browser_builds_the_timeline_charts(tmp_path):
     assert built.count("rect", "error-mark", "timeline") == 5       # errors at 100, 200, ... 500
     assert built.count("polygon", "size-band", "timeline-sizes") == 2
     assert built.count("circle", "peak", "timeline") == 1
+
+
+def test_a_hundred_thousand_samples_render_in_the_browser(tmp_path):
+    lines = [json.dumps({"t_ns": i * 10_000_000, "pid": 1, "pool": "default", "seq": i,
+                         "bytes_requested": (i % 7000) * 48, "bytes_in_use": (i % 7000) * 64,
+                         "bytes_peak": 6999 * 64, "failures": 0, "errors": i // 25_000,
+                         "sizes": {"64": [i % 7000, 6999, 0, i, 0]}}) for i in range(100_000)]
+    page_path = tmp_path / "report.html"
+    dmms.write_report(None, page_path, timeline=timeline.parse("\n".join(lines) + "\n"))
+    built = Page(browser.dump_dom(page_path))
+    shown = built.find("polyline", "requested", "timeline")[0]["points"].split()
+    assert 100 < len(shown) <= report.TIMELINE_POINTS
+    assert built.count("rect", "error-mark", "timeline") == 3       # errors at 25,000, 50,000, 75,000
+    assert built.count("circle", "peak", "timeline") == 1
+    assert page_path.stat().st_size < 400_000
