@@ -234,15 +234,23 @@ static inline void *dmms_platform_global_storage(void) {
 
 /* Pending frees: a stack of buffers pushed by any thread (each buffer's
  * second word links to the next) and taken whole by the thread that holds
- * the pool lock. A push claims the buffer first: it swaps its first word
- * from what the caller read there to `mark`, so of two threads freeing one
- * buffer at once only one pushes it. Returns 0 when the claim failed. */
+ * the pool lock. Buffers are 16-byte aligned: the head's low 4 bits count the
+ * buffers pushed since the stack was last taken, up to DMMS_PLATFORM_PENDING_MAX
+ * (a link's low bits are to be masked off). A push claims the buffer first:
+ * it swaps its first word from what the caller read there to `mark`, so of
+ * two threads freeing one buffer at once only one pushes it. Returns 0 when
+ * the claim failed. */
+enum { DMMS_PLATFORM_PENDING_MAX = 15 };
+static inline int dmms_platform_pending_full(const uintptr_t *head) {
+    return (__atomic_load_n(head, __ATOMIC_RELAXED) & 15) == DMMS_PLATFORM_PENDING_MAX;
+}
 static inline int dmms_platform_pending_push(uintptr_t *head, uintptr_t *buffer, uintptr_t seen, uintptr_t mark) {
     if (!__atomic_compare_exchange_n(&buffer[0], &seen, mark, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return 0;
-    uintptr_t old = __atomic_load_n(head, __ATOMIC_RELAXED);
+    uintptr_t old = __atomic_load_n(head, __ATOMIC_RELAXED), count;
     do {
         __atomic_store_n(&buffer[1], old, __ATOMIC_RELAXED);
-    } while (!__atomic_compare_exchange_n(head, &old, (uintptr_t)buffer, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+        count = (old & 15) < DMMS_PLATFORM_PENDING_MAX ? (old & 15) + 1 : DMMS_PLATFORM_PENDING_MAX;
+    } while (!__atomic_compare_exchange_n(head, &old, (uintptr_t)buffer | count, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
     return 1;
 }
 static inline uintptr_t dmms_platform_pending_take(uintptr_t *head) {

@@ -53,6 +53,12 @@ enum Arenas {
         return (mine, Platform.lock(mine.poolLock))
     }
 
+    /// True when `pool` is the one the calling thread allocates from.
+    @inline(__always)
+    static func isThreadArena(_ pool: Pool) -> Bool {
+        pool == (threadArena ?? currentDefaultPool)
+    }
+
     /// The pool holding `address`: the thread's own arena first — a thread
     /// mostly frees its own buffers, and this way it reads no other pool's
     /// header, which other threads keep writing — then every pool.

@@ -124,7 +124,7 @@ public func interposeFree(_ memory: UnsafeMutableRawPointer?) {
         reportUnattached(DMMSStatus.notOwned, pointer: address, detail: "free of a pointer in no pool")
         return
     }
-    pool.freeFromMalloc(address)
+    pool.freeFromMalloc(address, tryLockFirst: Arenas.isThreadArena(pool))
 }
 
 @_cdecl("_dmms_interpose_usable_size")

@@ -17,7 +17,7 @@ final class PendingFreesTests: XCTestCase {
     /// Frees `address` as another thread would while this one holds the lock.
     private func freeWhileLocked(_ pool: TestPool, _ addresses: [UnsafeMutableRawPointer]) {
         let token = Platform.lock(pool.state.poolLock)
-        for address in addresses { pool.state.freeFromMalloc(UInt(bitPattern: address)) }
+        for address in addresses { pool.state.freeFromMalloc(UInt(bitPattern: address), tryLockFirst: true) }
         Platform.unlock(pool.state.poolLock, token)
     }
 
@@ -25,11 +25,33 @@ final class PendingFreesTests: XCTestCase {
         let pool = TestPool()
         let a = pool.alloc(100)!, b = pool.alloc(40)!
         freeWhileLocked(pool, [a, b])
-        XCTAssertEqual(pool.state.pendingFrees.pointee, UInt(bitPattern: b))          // b, then a
+        XCTAssertEqual(pool.state.pendingFrees.pointee, UInt(bitPattern: b) | 2)      // b, then a: two
         XCTAssertEqual(a.load(as: UInt.self), pendingMark)
         XCTAssertEqual(pool.stats.blocks_alloc, 0)       // dmms_stats takes the lock: it frees them first
         XCTAssertEqual(pool.state.pendingFrees.pointee, 0)
         XCTAssertEqual(figures(pool).counters.deferredFrees, 2)
+        XCTAssertEqual(pool.check(), 0)
+    }
+
+    func testAFreeIntoAnotherThreadsArenaLeavesItsLockAlone() {
+        let pool = TestPool()
+        let a = pool.alloc(100)!, b = pool.alloc(8)!
+        pool.state.freeFromMalloc(UInt(bitPattern: a), tryLockFirst: false)   // the lock is free, and not taken
+        XCTAssertEqual(pool.state.pendingFrees.pointee, UInt(bitPattern: a) | 1)
+        pool.state.freeFromMalloc(UInt(bitPattern: b), tryLockFirst: false)   // 8 bytes cannot wait: freed now
+        XCTAssertEqual(pool.state.pendingFrees.pointee, 0)                     // and what was pending with it
+        XCTAssertEqual(pool.stats.blocks_alloc, 0)
+        XCTAssertEqual(pool.check(), 0)
+    }
+
+    func testAtMostFifteenWait() {
+        let pool = TestPool()
+        let buffers = (0..<20).map { _ in pool.alloc(100)! }
+        for buffer in buffers { pool.state.freeFromMalloc(UInt(bitPattern: buffer), tryLockFirst: false) }
+        // 15 waited; the 16th took the lock and freed them with itself; 4 wait again.
+        XCTAssertEqual(pool.state.pendingFrees.pointee & 15, 4)
+        XCTAssertEqual(figures(pool).counters.deferredFrees, 19)   // the report frees the 4 first
+        XCTAssertEqual(pool.stats.blocks_alloc, 0)
         XCTAssertEqual(pool.check(), 0)
     }
 
@@ -39,7 +61,7 @@ final class PendingFreesTests: XCTestCase {
         defer { log.stop() }
         let a = pool.alloc(64)!
         freeWhileLocked(pool, [a])
-        pool.state.freeFromMalloc(UInt(bitPattern: a))   // the lock is free: the pending free first, then this one
+        pool.state.freeFromMalloc(UInt(bitPattern: a), tryLockFirst: true)   // the lock is free: the pending free first, then this one
         XCTAssertEqual(log.statuses, [DMMS_E_DOUBLE_FREE])
         XCTAssertEqual(pool.stats.double_frees, 1)
         XCTAssertEqual(pool.check(), 0)

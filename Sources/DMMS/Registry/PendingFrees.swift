@@ -16,6 +16,8 @@
 //   drain, finds the mark and waits for the lock — which frees what is
 //   pending first, so its own free is then reported as a double free. The
 //   second word links the stack (push: compare-and-swap; take: exchange).
+// - At most 15 wait: a free that finds that many takes the lock and frees
+//   them, so an arena whose threads have gone does not keep what others free.
 // - Only a live buffer of this pool with 16 requested bytes or more is
 //   deferred (the two words are the program's own bytes, never the guard),
 //   found in the map without the lock: the caller owns the buffer, so no
@@ -30,14 +32,18 @@ import CDMMS
 let pendingMark = UInt(truncatingIfNeeded: 0xD3F3_5EED_F3EE_D3F3 as UInt64)
 
 extension UnsafeMutablePointer where Pointee == PoolState {
-    /// free() of the malloc replacement: now, under the pool lock; or, when
-    /// another thread holds the lock, pushed on the pending frees.
-    func freeFromMalloc(_ address: UInt) {
+    /// free() of the malloc replacement. A buffer of the calling thread's
+    /// own arena (`tryLockFirst`) is freed now, under the pool lock, unless
+    /// another thread holds it; one of another thread's arena is pushed on
+    /// its pending frees without touching its lock at all, for its owner to
+    /// free at its next call: the lock stays with the thread that uses the
+    /// pool. A buffer that cannot wait is freed under the lock.
+    func freeFromMalloc(_ address: UInt, tryLockFirst: Bool) {
         guard pointee.threadSafe && !pointee.watched && pointee.hostedPools == 0 && lockHook == nil else {
             _ = freeBuffer(address)
             return
         }
-        var token = Platform.tryLock(poolLock)
+        var token = tryLockFirst ? Platform.tryLock(poolLock) : Platform.noLock
         if token == Platform.noLock {
             if deferFree(address) { return }
             token = Platform.lock(poolLock)
@@ -55,7 +61,10 @@ extension UnsafeMutablePointer where Pointee == PoolState {
         guard address & 15 == 0, let extent = pointee.liveExtent(at: address), extent.requested >= 16 else { return false }
         let words = UnsafeMutablePointer<UInt>(bitPattern: address).unsafelyUnwrapped
         let seen = dmms_platform_load_word(words)
-        return seen != pendingMark && dmms_platform_pending_push(pendingFrees, words, seen, pendingMark) != 0
+        // A full stack (its owner is not taking it: busy elsewhere, or gone):
+        // this thread takes the lock and frees it all, with its own buffer.
+        return seen != pendingMark && dmms_platform_pending_full(pendingFrees) == 0
+            && dmms_platform_pending_push(pendingFrees, words, seen, pendingMark) != 0
     }
 }
 
@@ -69,7 +78,7 @@ extension PoolState {
 
     @inline(never)
     private mutating func freeAllPending(_ head: UnsafeMutablePointer<UInt>) {
-        var node = dmms_platform_pending_take(head)
+        var node = dmms_platform_pending_take(head) & ~15   // the low bits count the buffers
         while node != 0 {
             let words = UnsafeMutablePointer<UInt>(bitPattern: node).unsafelyUnwrapped
             guard node & 15 == 0, let extent = liveExtent(at: node), extent.requested >= 16, words[0] == pendingMark else {
@@ -78,7 +87,7 @@ extension PoolState {
                 counters.corruptions &+= 1
                 return
             }
-            let next = words[1]
+            let next = words[1] & ~15
             _ = free(node)
             counters.deferredFrees &+= 1
             node = next
