@@ -207,6 +207,7 @@ extension PoolState {
             // counts: the cache takes both instead, while it has room.
             let taken = d <= 0 && orders[at: order].lazyFree > held ? UInt64(2) : 1
             if held &+ taken <= UInt64(PoolState.cacheDepth) {
+                checkBuddyAsAJoinWould(block, order: order, region: region)
                 cachedCounts[at: order] = UInt8(truncatingIfNeeded: held &+ taken)
                 return pushLazy(block, key: key, order: order, tag: tag)
             }
@@ -238,6 +239,29 @@ extension PoolState {
     @inline(__always)
     mutating func cached(_ order: Int) -> UInt64 {
         order < cacheOrders ? min(UInt64(cachedCounts[at: order]), orders[at: order].lazyFree) : 0
+    }
+
+    /// What joining `block` would have checked of its free buddy (the free
+    /// block next to it): its links and its free tail, damage reported (and
+    /// its list repaired) as the join would, and its fill, as handing out the
+    /// joined block would (the same size as the freed one). The cache keeps the block
+    /// instead of joining it, and the checks go with it: a write after free
+    /// into the buddy, or an underflow of `block` into it, is still found at
+    /// this free. A lazy buddy (which a join leaves alone) is checked too.
+    private mutating func checkBuddyAsAJoinWould(_ block: UInt, order: Int, region: Int) {
+        let buddy = block ^ blockSize(order)
+        guard regions[at: region].contains(buddy) else { return }
+        let t = tag(at: buddy, in: region)
+        let state: BlockState
+        if t == Tag.make(.globalFree, order) { state = .globalFree }
+        else if t == Tag.make(.lazyFree, order) { state = .lazyFree }
+        else { return }
+        let key = blockKey(buddy)
+        if readNode(buddy, key: key, order: order, state: state) == nil {
+            return repairList(order: order, state: state, damaged: buddy)
+        }
+        checkFreeTail(buddy, key: key, order: order)
+        verifyFill(buddy, order: order)   // with DMMS_F_FILL_FREE: what handing the joined block out would check
     }
 
     /// Gives the pool a reuse cache (the built-in pools do): for blocks up to
