@@ -439,17 +439,15 @@ static inline void dmms_tools_show_errors(void) {
 #endif
 }
 
-/* Whether the default error handler can write anything (stderr): on bare
- * metal it cannot, so an error's text is made only for a handler the program
- * installed — and a firmware that installs none links no text formatter. */
-/* Whether there are files and a clock (the timeline): not on bare metal, so
- * a firmware links no timeline writer. */
+/* Whether there is an operating system: stderr for the default error
+ * handler, files and a clock for the timeline, threads that free each
+ * other's buffers (pending frees). Not on bare metal, where a firmware links
+ * none of that: an error's text is made only for a handler the program
+ * installed, and there is no timeline. */
 #if defined(__linux__)
-static inline int dmms_platform_has_stderr(void) { return 1; }
-static inline int dmms_platform_has_files(void) { return 1; }
+static inline int dmms_platform_hosted(void) { return 1; }
 #else
-static inline int dmms_platform_has_stderr(void) { return 0; }
-static inline int dmms_platform_has_files(void) { return 0; }
+static inline int dmms_platform_hosted(void) { return 0; }
 #endif
 
 /* Word-sized helpers the Swift side wants as plain C. */

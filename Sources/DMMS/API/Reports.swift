@@ -101,7 +101,7 @@ public func cTimelineSample(_ handle: OpaquePointer?, _ buffer: UnsafeMutablePoi
         if let buffer = buffer, size > 0 { buffer[0] = 0 }
         return 0
     }
-    if Platform.hasFiles { Timeline.startClock() }
+    if Platform.hosted { Timeline.startClock() }
     return pool.locked { state in
         var length = 0
         state.withSample(exit: false) { bytes, count in

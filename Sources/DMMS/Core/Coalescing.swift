@@ -199,7 +199,7 @@ extension PoolState {
     private mutating func releaseGlobally(_ block: UInt, key: UInt64, order: Int, region: Int,
                                           tag: UnsafeMutablePointer<UInt8>, credit: Int64) {
         var d = credit
-        if order < cacheOrders && coalesce == UInt32(DMMS_COALESCE_LAZY) {
+        if Platform.hosted && order < cacheOrders && coalesce == UInt32(DMMS_COALESCE_LAZY) {
             let held = cached(order)
             d &+= Int64(held)                                 // the rule's D: the cache's blocks set aside
             if d >= 2 { return pushLazy(block, key: key, order: order, tag: tag) }
@@ -238,7 +238,7 @@ extension PoolState {
     /// allocation that pops a lazy block takes the cache's first.
     @inline(__always)
     mutating func cached(_ order: Int) -> UInt64 {
-        order < cacheOrders ? min(UInt64(cachedCounts[at: order]), orders[at: order].lazyFree) : 0
+        Platform.hosted && order < cacheOrders ? min(UInt64(cachedCounts[at: order]), orders[at: order].lazyFree) : 0
     }
 
     /// What joining `block` would have checked of its free buddy (the free
@@ -264,7 +264,8 @@ extension PoolState {
         verifyFill(buddy, order: order)   // with DMMS_F_FILL_FREE: what handing the joined block out would check
     }
 
-    /// Gives the pool a reuse cache (the built-in pools do): for blocks up to
+    /// Gives the pool a reuse cache (the built-in pools do, so never on bare
+    /// metal: Platform.hosted folds the cache away there): for blocks up to
     /// largestCachedBlock, under lazy coalescing (eager keeps no lazy block).
     mutating func keepReuseCache() {
         if coalesce != UInt32(DMMS_COALESCE_LAZY) { return }

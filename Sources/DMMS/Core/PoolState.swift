@@ -108,9 +108,12 @@ struct PoolLocks {
     var pool = InlineArray<8, UInt64>(repeating: 0)
     /// Serialises report functions that use the owner table's scratch fields.
     var report = InlineArray<8, UInt64>(repeating: 0)
+#if os(Linux)
     /// The first word: the stack of buffers other threads freed while the
     /// pool lock was busy (Registry/PendingFrees.swift); a line of its own.
+    /// Bare metal has no malloc replacement, so no pending frees.
     var pending = InlineArray<8, UInt64>(repeating: 0)
+#endif
 
     static let bytes = UInt(MemoryLayout<PoolLocks>.stride)
 }
@@ -229,7 +232,7 @@ struct PoolState {
     /// watchedByTools, known false at compile time where no tool can be.
     @inline(__always) var watched: Bool { Platform.toolsPossible && watchedByTools }
     /// sampling, known false at compile time where there are no files.
-    @inline(__always) var keepsTimeline: Bool { Platform.hasFiles && sampling }
+    @inline(__always) var keepsTimeline: Bool { Platform.hosted && sampling }
 
 }
 
@@ -242,9 +245,15 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     @inline(__always) var reportLock: UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(self) - Int(PoolLocks.bytes) + MemoryLayout<PoolLocks>.offset(of: \.report)!
     }
+    /// The head of the pending frees (on bare metal, which has none, a word
+    /// never read: freePending folds away there).
     @inline(__always) var pendingFrees: UnsafeMutablePointer<UInt> {
-        (UnsafeMutableRawPointer(self) - Int(PoolLocks.bytes) + MemoryLayout<PoolLocks>.offset(of: \.pending)!)
-            .assumingMemoryBound(to: UInt.self)
+#if os(Linux)
+        let offset = MemoryLayout<PoolLocks>.offset(of: \.pending)!
+#else
+        let offset = MemoryLayout<PoolLocks>.offset(of: \.report)!
+#endif
+        return (UnsafeMutableRawPointer(self) - Int(PoolLocks.bytes) + offset).assumingMemoryBound(to: UInt.self)
     }
 
     /// The pool's name as a C string (it lives in the header).

@@ -169,16 +169,14 @@ enum Platform {
     /// The length of a C string.
     static func length(of text: UnsafePointer<CChar>) -> Int { dmms_platform_strlen(text) }
 
-    /// Whether writeError writes anywhere (a constant: false on bare metal).
-    @inline(__always) static var hasStderr: Bool { dmms_platform_has_stderr() != 0 }
+    /// Whether there is an operating system (a constant: false on bare metal,
+    /// where writeError writes nowhere and there are no files, no clock and
+    /// no pending frees; see platform.h).
+    @inline(__always) static var hosted: Bool { dmms_platform_hosted() != 0 }
 
     static func writeError(_ text: UnsafePointer<CChar>, _ length: Int) {
         dmms_platform_write_stderr(text, length)
     }
-
-    /// Whether there are files and a clock for the timeline (a constant:
-    /// false on bare metal, where no timeline code is linked).
-    @inline(__always) static var hasFiles: Bool { dmms_platform_has_files() != 0 }
 
     /// A file to write: created or truncated, or appended to. -1 when refused.
     static func openFile(_ path: UnsafePointer<CChar>, append: Bool) -> Int32 {

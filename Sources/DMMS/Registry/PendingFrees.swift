@@ -70,10 +70,11 @@ extension UnsafeMutablePointer where Pointee == PoolState {
 
 extension PoolState {
     /// Frees every buffer pending on `head` (this pool's: Pool.pendingFrees),
-    /// the lock held. One load when there are none.
+    /// the lock held. One load when there are none; nothing on bare metal,
+    /// which has no malloc replacement to defer a free.
     @inline(__always)
     mutating func freePending(_ head: UnsafeMutablePointer<UInt>) {
-        if dmms_platform_load_word(head) != 0 { freeAllPending(head) }
+        if Platform.hosted && dmms_platform_load_word(head) != 0 { freeAllPending(head) }
     }
 
     @inline(never)

@@ -35,7 +35,7 @@ enum ErrorReport {
             line.append("'")
         }
         line.append(": ")
-        if let format = Platform.hasStderr ? ErrorReport.formatter : installedMessageFormatter {
+        if let format = Platform.hosted ? ErrorReport.formatter : installedMessageFormatter {
             withUnsafePointer(to: error) { record in
                 withUnsafeMutablePointer(to: &line) { format(UnsafeRawPointer(record), UnsafeMutableRawPointer($0)) }
             }

@@ -77,7 +77,7 @@ enum Timeline {
 
     /// A forked child writes its own process id.
     static func forked() {
-        if Platform.hasFiles && timelineOn { timelinePid = Platform.processId() }
+        if Platform.hosted && timelineOn { timelinePid = Platform.processId() }
     }
 }
 
@@ -129,7 +129,7 @@ extension PoolState {
 
     /// Writes a sample to the timeline's file and sets when the next is due.
     mutating func writeSample(exit: Bool) {
-        guard Platform.hasFiles && timelineOn else { return }
+        guard Platform.hosted && timelineOn else { return }
         withSample(exit: exit) { bytes, length in Timeline.append(bytes, length) }
         nextSampleBytes = timelineMoved &+ Timeline.byteStep
         nextSampleTime = Timeline.dueClock() &+ timelineDueAfter
@@ -149,7 +149,7 @@ extension PoolState {
     /// that would not fit in Timeline.capacity (less room for the end) is
     /// left out: the line is always whole JSON.
     private mutating func sample(into output: inout SampleOutput, exit: Bool) {
-        let now = Platform.hasFiles ? Platform.clock(coarse: false) : 0
+        let now = Platform.hosted ? Platform.clock(coarse: false) : 0
         var line = TextLine("{\"t_ns\": ")
         line.append(now >= timelineStart ? now &- timelineStart : 0)
         line.append(", \"pid\": ")
