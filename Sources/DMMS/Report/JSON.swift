@@ -86,7 +86,7 @@ enum JSONReport {
     }
 
     /// `"name": value`, after a comma unless it is the first member.
-    private static func member(_ line: inout TextLine, _ name: StaticString, _ value: UInt64, first: Bool) {
+    static func member(_ line: inout TextLine, _ name: StaticString, _ value: UInt64, first: Bool) {
         line.append(first ? "\"" : ", \"")
         line.append(name)
         line.append("\": ")

@@ -158,18 +158,12 @@ extension PoolState {
         withUnsafeBytes(of: &name) { name in
             line.appendJSON(cString: name.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: CChar.self), limit: 32)
         }
-        line.append(", \"seq\": ")
-        line.append(sequence)
-        line.append(", \"bytes_requested\": ")
-        line.append(counters.bytesRequested)
-        line.append(", \"bytes_in_use\": ")
-        line.append(counters.bytesAlloc)
-        line.append(", \"bytes_peak\": ")
-        line.append(counters.maxBytesAlloc)
-        line.append(", \"failures\": ")
-        line.append(counters.failedAllocs)
-        line.append(", \"errors\": ")
-        line.append(errorCount)
+        JSONReport.member(&line, "seq", sequence, first: false)
+        JSONReport.member(&line, "bytes_requested", counters.bytesRequested, first: false)
+        JSONReport.member(&line, "bytes_in_use", counters.bytesAlloc, first: false)
+        JSONReport.member(&line, "bytes_peak", counters.maxBytesAlloc, first: false)
+        JSONReport.member(&line, "failures", counters.failedAllocs, first: false)
+        JSONReport.member(&line, "errors", errorCount, first: false)
         line.append(", \"sizes\": {")
         output.take(&line)
         let exitEnd: StaticString = "}, \"exit\": true}\n"
@@ -183,15 +177,13 @@ extension PoolState {
                 line.append("\"")
                 line.append(blockSize(k))
                 line.append("\": [")
-                line.append(row.inUse)
-                line.append(", ")
-                line.append(row.highWater)
-                line.append(", ")
-                line.append(row.lazyFree)
-                line.append(", ")
-                line.append(row.allocs)
-                line.append(", ")
-                line.append(row.failures)
+                let fields: InlineArray<5, UInt64> = [row.inUse, row.highWater, row.lazyFree, row.allocs, row.failures]
+                var i = 0
+                while i < 5 {
+                    if i > 0 { line.append(", ") }
+                    line.append(fields[i])
+                    i &+= 1
+                }
                 line.append("]")
                 if output.length &+ line.count &+ exitEnd.utf8CodeUnitCount <= Timeline.capacity {
                     output.take(&line)
