@@ -1,14 +1,16 @@
-// PendingFrees.swift — a free() that finds its pool locked by another thread
-// leaves the buffer on the pool's pending frees and returns; the next thread
-// that takes the lock frees it.
+// PendingFrees.swift — a free() of a buffer from another thread's arena, or
+// from its own while another thread holds the lock, leaves the buffer on the
+// pool's pending frees and returns; the next thread that takes the lock (the
+// arena's own, as a rule) frees it.
 //
 // Threads of a server free each other's objects, so without this the freeing
-// thread waits, at each such free, for the pool lock of the thread that made
-// the object. Only the malloc replacement's free() defers (it returns
-// nothing, so the buffer's checks can come later); every other way into a
-// pool frees what is pending as it takes the lock (`locked`, dmms_free and
-// dmms_pool_free, the malloc replacement's allocations), so a report always
-// shows what the program holds, and a buffer is never freed twice unnoticed:
+// thread takes, at each such free, the pool lock of the thread that made the
+// object, and the two wait for each other. Only the malloc replacement's
+// free() defers (it returns nothing, so the buffer's checks can come later);
+// every other way into a pool frees what is pending as it takes the lock
+// (`locked`, dmms_free and dmms_pool_free, the malloc replacement's
+// allocations), so a report always shows what the program holds, and a
+// buffer is never freed twice unnoticed:
 //
 // - Claim, then push. The buffer's first word is swapped from what was read
 //   there to `pendingMark` (compare-and-swap): of two threads freeing one
