@@ -232,9 +232,10 @@ static inline void *dmms_platform_global_storage(void) {
     return storage;
 }
 
-/* Pending frees: a stack of buffers pushed by any thread (each buffer's
- * second word links to the next) and taken whole by the thread that holds
- * the pool lock. Buffers are 16-byte aligned: the head's low 4 bits count the
+/* Pending frees: a stack of buffers pushed by any thread (each buffer links
+ * to the next at `link_offset`, maybe unaligned) and taken whole by the
+ * thread that holds the pool lock. Buffers are 16-byte aligned: the head's
+ * low 4 bits count the
  * buffers pushed since the stack was last taken, up to DMMS_PLATFORM_PENDING_MAX
  * (a link's low bits are to be masked off). A push claims the buffer first:
  * it swaps its first word from what the caller read there to `mark`, so of
@@ -244,11 +245,13 @@ enum { DMMS_PLATFORM_PENDING_MAX = 15 };
 static inline int dmms_platform_pending_full(const uintptr_t *head) {
     return (__atomic_load_n(head, __ATOMIC_RELAXED) & 15) == DMMS_PLATFORM_PENDING_MAX;
 }
-static inline int dmms_platform_pending_push(uintptr_t *head, uintptr_t *buffer, uintptr_t seen, uintptr_t mark) {
+static inline int dmms_platform_pending_push(uintptr_t *head, uintptr_t *buffer, uintptr_t link_offset, uintptr_t seen,
+                                             uintptr_t mark) {
     if (!__atomic_compare_exchange_n(&buffer[0], &seen, mark, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return 0;
     uintptr_t old = __atomic_load_n(head, __ATOMIC_RELAXED), count;
+    unsigned char *link = (unsigned char *)buffer + link_offset;   /* the release below publishes it */
     do {
-        __atomic_store_n(&buffer[1], old, __ATOMIC_RELAXED);
+        memcpy(link, &old, sizeof old);
         count = (old & 15) < DMMS_PLATFORM_PENDING_MAX ? (old & 15) + 1 : DMMS_PLATFORM_PENDING_MAX;
     } while (!__atomic_compare_exchange_n(head, &old, (uintptr_t)buffer | count, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
     return 1;

@@ -35,10 +35,10 @@ final class PendingFreesTests: XCTestCase {
 
     func testAFreeIntoAnotherThreadsArenaLeavesItsLockAlone() {
         let pool = TestPool()
-        let a = pool.alloc(100)!, b = pool.alloc(8)!
+        let a = pool.alloc(100)!, b = pool.alloc(4)!
         pool.state.freeFromMalloc(UInt(bitPattern: a), tryLockFirst: false)   // the lock is free, and not taken
         XCTAssertEqual(pool.state.pendingFrees.pointee, UInt(bitPattern: a) | 1)
-        pool.state.freeFromMalloc(UInt(bitPattern: b), tryLockFirst: false)   // 8 bytes cannot wait: freed now
+        pool.state.freeFromMalloc(UInt(bitPattern: b), tryLockFirst: false)   // 4 bytes cannot wait: freed now
         XCTAssertEqual(pool.state.pendingFrees.pointee, 0)                     // and what was pending with it
         XCTAssertEqual(pool.stats.blocks_alloc, 0)
         XCTAssertEqual(pool.check(), 0)
@@ -67,16 +67,42 @@ final class PendingFreesTests: XCTestCase {
         XCTAssertEqual(pool.check(), 0)
     }
 
-    func testOnlyLiveBuffersOfSixteenBytesOrMoreWait() {
+    func testOnlyLiveBuffersOfEightBytesOrMoreWait() {
         let pool = TestPool()
-        let small = pool.alloc(15)!, big = pool.alloc(16)!
-        XCTAssertFalse(pool.state.deferFree(UInt(bitPattern: small)))        // its second word is its guard
+        let tiny = pool.alloc(7)!, small = pool.alloc(15)!, big = pool.alloc(16)!
+        XCTAssertFalse(pool.state.deferFree(UInt(bitPattern: tiny)))         // no word of its own to claim
         XCTAssertFalse(pool.state.deferFree(UInt(bitPattern: big) + 16))     // not a buffer's start
-        XCTAssertTrue(pool.state.deferFree(UInt(bitPattern: big)))
+        XCTAssertTrue(pool.state.deferFree(UInt(bitPattern: big)))           // linked by its second word
+        XCTAssertTrue(pool.state.deferFree(UInt(bitPattern: small)))         // linked by its guard's word
         XCTAssertFalse(pool.state.deferFree(UInt(bitPattern: big)))          // claimed already
-        XCTAssertEqual(pool.free(small), DMMS_OK)                            // dmms_pool_free: the pending one first
+        XCTAssertEqual(pool.free(tiny), DMMS_OK)                             // dmms_pool_free: the pending ones first
         XCTAssertEqual(pool.stats.blocks_alloc, 0)
         XCTAssertEqual(pool.check(), 0)
+    }
+
+    func testASmallBufferWithADamagedGuardDoesNotWait() {
+        let pool = TestPool()
+        let log = ErrorLog()
+        defer { log.stop() }
+        let small = pool.alloc(12)!
+        small.storeBytes(of: 0x40, toByteOffset: 12, as: UInt8.self)         // one byte past the end: into the link's word
+        XCTAssertFalse(pool.state.deferFree(UInt(bitPattern: small)))
+        pool.state.freeFromMalloc(UInt(bitPattern: small), tryLockFirst: false)   // freed now: reported now
+        XCTAssertEqual(log.statuses, [DMMS_E_OVERRUN])
+        XCTAssertEqual(log.entries.first?.offset, 12)
+        XCTAssertEqual(pool.stats.blocks_alloc, 0)
+    }
+
+    func testASmallPendingBufferIsFreedWithItsGuardAsItWas() {
+        let pool = TestPool()
+        let log = ErrorLog()
+        defer { log.stop() }
+        let buffers = [8, 9, 15].map { pool.alloc($0)! }                      // 8: the guard is the second word
+        freeWhileLocked(pool, buffers)                                       // each links in its guard's word
+        XCTAssertEqual(pool.check(), 0)                                      // all freed, no overrun reported
+        XCTAssertEqual(log.statuses, [])
+        XCTAssertEqual(figures(pool).counters.deferredFrees, 3)
+        XCTAssertEqual(pool.stats.blocks_alloc, 0)
     }
 
     func testAGuardWrittenBeforeTheFreeIsReportedWhenItIsFreed() {

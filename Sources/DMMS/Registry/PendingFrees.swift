@@ -20,10 +20,12 @@
 //   second word links the stack (push: compare-and-swap; take: exchange).
 // - At most 15 wait: a free that finds that many takes the lock and frees
 //   them, so an arena whose threads have gone does not keep what others free.
-// - Only a live buffer of this pool with 16 requested bytes or more is
-//   deferred (the two words are the program's own bytes, never the guard),
-//   found in the map without the lock: the caller owns the buffer, so no
-//   other thread writes its entries.
+// - Only a live buffer of this pool with 8 requested bytes or more is
+//   deferred, found in the map without the lock (the caller owns the
+//   buffer, so no other thread writes its entries). The claim takes its
+//   first word; the link, its second — or, for 8 to 15 bytes, the word of its
+//   guard (the default 8-byte guard only), checked intact first and written
+//   again by the thread that frees it, so the free checks the guard as it was.
 // - The thread that takes the stack checks each buffer again before it
 //   follows its link: a link damaged by a write after free ends the drain
 //   with a report instead of a wild pointer.
@@ -57,20 +59,39 @@ extension UnsafeMutablePointer where Pointee == PoolState {
         }
     }
 
-    /// Claims the buffer at `address` and pushes it: false when it is not a
-    /// live buffer of 16 requested bytes or more, or is claimed already.
+    /// Claims the buffer at `address` and pushes it: false when it cannot
+    /// wait (see linkOffset), its guard is damaged (its free reports it now),
+    /// or it is claimed already.
     func deferFree(_ address: UInt) -> Bool {
-        guard address & 15 == 0, let extent = pointee.liveExtent(at: address), extent.requested >= 16 else { return false }
+        guard address & 15 == 0, let extent = pointee.liveExtent(at: address),
+              let link = pointee.linkOffset(requested: extent.requested) else { return false }
+        if extent.requested < 16 && !pointee.guardIntact(address, requested: extent.requested) { return false }
         let words = UnsafeMutablePointer<UInt>(bitPattern: address).unsafelyUnwrapped
         let seen = dmms_platform_load_word(words)
         // A full stack (its owner is not taking it: busy elsewhere, or gone):
         // this thread takes the lock and frees it all, with its own buffer.
         return seen != pendingMark && dmms_platform_pending_full(pendingFrees) == 0
-            && dmms_platform_pending_push(pendingFrees, words, seen, pendingMark) != 0
+            && dmms_platform_pending_push(pendingFrees, words, UInt(bitPattern: link), seen, pendingMark) != 0
     }
 }
 
 extension PoolState {
+    /// Where a pending buffer of `requested` bytes keeps its link, from its
+    /// start: its second word (16 bytes or more); the word of its guard (8 to
+    /// 15 bytes, the default 8-byte guard); nil when it cannot wait.
+    @inline(__always)
+    mutating func linkOffset(requested: UInt) -> Int? {
+        if requested >= 16 { return MemoryLayout<UInt>.size }
+        return requested >= 8 && guardSpan == 8 && MemoryLayout<UInt>.size == 8 ? Int(bitPattern: requested) : nil
+    }
+
+    /// The guard word right after the requested bytes holds its pattern.
+    @inline(__always)
+    mutating func guardIntact(_ block: UInt, requested: UInt) -> Bool {
+        let word = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped.loadUnaligned(as: UInt64.self)
+        return UInt64(littleEndian: word) == guardPattern(blockKey(block))
+    }
+
     /// Frees every buffer pending on `head` (this pool's: Pool.pendingFrees),
     /// the lock held. One load when there are none; nothing on bare metal,
     /// which has no malloc replacement to defer a free.
@@ -84,13 +105,18 @@ extension PoolState {
         var node = dmms_platform_pending_take(head) & ~15   // the low bits count the buffers
         while node != 0 {
             let words = UnsafeMutablePointer<UInt>(bitPattern: node).unsafelyUnwrapped
-            guard node & 15 == 0, let extent = liveExtent(at: node), extent.requested >= 16, words[0] == pendingMark else {
+            guard node & 15 == 0, let extent = liveExtent(at: node), let link = linkOffset(requested: extent.requested),
+                  words[0] == pendingMark else {
                 recordError(ErrorRecord(.freeBlock, status: DMMSStatus.corrupt, pointer: node,
                                         detail: "a pending free's link is damaged (written after free?): the frees after it are lost"))
                 counters.corruptions &+= 1
                 return
             }
-            let next = words[1] & ~15
+            let linkWord = UnsafeMutableRawPointer(bitPattern: node &+ UInt(bitPattern: link)).unsafelyUnwrapped
+            let next = UInt(bitPattern: linkWord.loadUnaligned(as: Int.self)) & ~15
+            if extent.requested < 16 {   // the guard held the link: written again as the defer found it
+                linkWord.storeBytes(of: guardPattern(blockKey(node)).littleEndian, as: UInt64.self)
+            }
             _ = free(node)
             counters.deferredFrees &+= 1
             node = next
