@@ -37,7 +37,7 @@ nonisolated(unsafe) var misuseHandlerInstalled = false
 nonisolated(unsafe) let foreignPool: OpaquePointer = dmms_pool_create(nil, 1 << 16, nil)!
 /// Addresses no pool holds.
 nonisolated(unsafe) var globalWords = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-nonisolated(unsafe) let mappedPage: UInt = UInt(bitPattern: mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+let mappedPage: UInt = UInt(bitPattern: mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
 
 extension PoolModel {
     /// An address in the blocks of some region, from two input bytes.

@@ -24,7 +24,7 @@ func expect(_ condition: Bool, _ message: @autoclosure () -> String) {
 }
 
 /// FUZZ_TRACE=1: one line per operation on stderr (for reading a crash).
-nonisolated(unsafe) let tracing = getenv("FUZZ_TRACE") != nil
+let tracing = getenv("FUZZ_TRACE") != nil
 
 @inline(__always)
 func trace(_ message: @autoclosure () -> String) {
