@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from .report import _size
 from .timeline import SIZE_FIELDS, TOTALS, Point, sample_of
 
 REDRAW = 0.25            # seconds between two tables
@@ -80,13 +81,6 @@ class Follower:
         return Point(t_ns=max(pool["t_ns"] for pool in pools), pools=pools, exit=self.ended, **totals)
 
 
-def _bytes(n):
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift:
-            return f"{n / (1 << shift):.1f} {unit}"
-    return f"{n} B"
-
-
 def table(follower):
     """The table as text (lines end in newlines)."""
     point = follower.point()
@@ -96,13 +90,13 @@ def table(follower):
     pools = len(point.pools)
     lines = [f"dmms — process {follower.pid}, {state}, {point.t_ns / 1e9:.2f} s, "
              f"{pools} pool{'s' if pools != 1 else ''}, {follower.samples:,} samples",
-             f"requested {_bytes(point.bytes_requested)}   blocks in use {_bytes(point.bytes_in_use)}   "
-             f"peak {_bytes(point.bytes_peak)}   allocations {point.seq:,}   failures {point.failures:,}   "
+             f"requested {_size(point.bytes_requested)}   blocks in use {_size(point.bytes_in_use)}   "
+             f"peak {_size(point.bytes_peak)}   allocations {point.seq:,}   failures {point.failures:,}   "
              f"errors {point.errors:,}",
              "",
              f"{'block size':>12} {'in use':>10} {'high water':>11} {'lazy':>8} {'allocs':>12} {'failures':>9}"]
     for size, row in point.sizes.items():
-        lines.append(f"{_bytes(size):>12} " + " ".join(
+        lines.append(f"{_size(size):>12} " + " ".join(
             f"{row[name]:>{width},}" for name, width in zip(SIZE_FIELDS, (10, 11, 8, 12, 9))))
     if follower.skipped:
         lines.append(f"({follower.skipped:,} lines that are not samples skipped)")

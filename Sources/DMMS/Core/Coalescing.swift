@@ -199,8 +199,9 @@ extension PoolState {
     private mutating func releaseGlobally(_ block: UInt, key: UInt64, order: Int, region: Int,
                                           tag: UnsafeMutablePointer<UInt8>, credit: Int64) {
         var d = credit
+        var held: UInt64 = 0   // the cache's blocks at this order (freeGlobally does not change them)
         if Platform.hosted && order < cacheOrders && coalesce == UInt32(DMMS_COALESCE_LAZY) {
-            let held = cached(order)
+            held = cached(order)
             d &+= Int64(held)                                 // the rule's D: the cache's blocks set aside
             if d >= 2 { return pushLazy(block, key: key, order: order, tag: tag) }
             // The rule would join this block, and at D = 0 one lazy block it
@@ -214,7 +215,7 @@ extension PoolState {
         }
         freeGlobally(block, order: order, region: region)
         // D = 0: join one lazily free block the rule counts (not one of the cache's).
-        if coalesce == UInt32(DMMS_COALESCE_LAZY) && d <= 0 && orders[at: order].lazyFree > cached(order) {
+        if coalesce == UInt32(DMMS_COALESCE_LAZY) && d <= 0 && orders[at: order].lazyFree > held {
             joinOneLazy(order: order)
         }
     }

@@ -32,8 +32,9 @@ extension UnsafeMutablePointer where Pointee == PoolState {
         }
     }
 
-    /// `locked` for allocate and free, which send a watched pool's calls
-    /// their own way (Registry/Tools.swift) once, at their top.
+    /// `locked` for allocate, which sends a watched pool's calls their own
+    /// way (Registry/Tools.swift) once, at its top, and frees no pending
+    /// buffer first (free does: PendingFrees.swift).
     @inline(__always)
     func lockedUnwatched<Result>(_ body: (inout PoolState) -> Result) -> Result {
         withLockHeld(lock(), body)

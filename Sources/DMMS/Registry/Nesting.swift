@@ -114,11 +114,7 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     func freeBuffer(_ address: UInt) -> dmms_status_t {
         if holdsLivePool(address) { return DMMSStatus.busy }
         if pointee.watched { return freeWatched(address) }
-        let pending = pendingFrees
-        return lockedUnwatched { state in
-            state.freePending(pending)   // a buffer pending already is freed first: a second free is a double free
-            return state.free(address)
-        }
+        return free(address, holding: lock())
     }
 
     /// Resizes the buffer at `address` (dmms_pool_realloc, realloc()); 0 when

@@ -52,8 +52,16 @@ extension UnsafeMutablePointer where Pointee == PoolState {
             if deferFree(address) { return }
             token = Platform.lock(poolLock)
         }
+        _ = free(address, holding: token)
+    }
+
+    /// Frees the buffer at `address` with the pool lock taken (`token`), what
+    /// is pending first: a buffer pending already is freed before it, so a
+    /// second free of it is a double free. Then releases the lock.
+    @inline(__always)
+    func free(_ address: UInt, holding token: Platform.LockToken) -> dmms_status_t {
         let pending = pendingFrees
-        _ = withLockHeld(token) { state in
+        return withLockHeld(token) { state in
             state.freePending(pending)
             return state.free(address)
         }
@@ -65,7 +73,10 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     func deferFree(_ address: UInt) -> Bool {
         guard address & 15 == 0, let extent = pointee.liveExtent(at: address),
               let link = pointee.linkOffset(requested: extent.requested) else { return false }
-        if extent.requested < 16 && !pointee.guardIntact(address, requested: extent.requested) { return false }
+        if extent.requested < 16
+            && pointee.damagedGuard(block: address, key: pointee.blockKey(address), requested: extent.requested) != nil {
+            return false
+        }
         let words = UnsafeMutablePointer<UInt>(bitPattern: address).unsafelyUnwrapped
         let seen = dmms_platform_load_word(words)
         // A full stack (its owner is not taking it: busy elsewhere, or gone):
@@ -83,13 +94,6 @@ extension PoolState {
     mutating func linkOffset(requested: UInt) -> Int? {
         if requested >= 16 { return MemoryLayout<UInt>.size }
         return requested >= 8 && guardSpan == 8 && MemoryLayout<UInt>.size == 8 ? Int(bitPattern: requested) : nil
-    }
-
-    /// The guard word right after the requested bytes holds its pattern.
-    @inline(__always)
-    mutating func guardIntact(_ block: UInt, requested: UInt) -> Bool {
-        let word = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped.loadUnaligned(as: UInt64.self)
-        return UInt64(littleEndian: word) == guardPattern(blockKey(block))
     }
 
     /// Frees every buffer pending on `head` (this pool's: Pool.pendingFrees),
