@@ -51,7 +51,7 @@ extension PoolState {
     /// Bounded work, except the on-demand join and the default pool's growth.
     @inline(__always)
     mutating func allocate(size: UInt, alignment: UInt, site: CallSite) -> UInt {
-        guard size <= UInt.max &- extraBytes, var order = order(forBytes: max(size &+ extraBytes, 1)) else {
+        guard var order = order(forRequest: size) else {
             return fail(size: size, order: nil)
         }
         if alignment > minBlockSize {
@@ -151,10 +151,7 @@ extension PoolState {
         let region = regionIndex(of: address)
         if region >= 0 && address & (minBlockSize &- 1) == 0 {
             let tag = tagPointer(address, in: region)
-            let t = tag.pointee
-            if Tag.isAllocated(t) && isStart(t, at: address) {
-                let order = Tag.order(t)
-                let slack = self.slack(at: tag, order: order)
+            if let (order, slack) = liveBlock(at: tag, address: address) {
                 return (LiveBuffer(block: Block(address: address, order: order, state: .allocated, region: region),
                                    slack: slack, requested: blockSize(order) &- slack, tag: tag,
                                    key: blockKey(address)), DMMSStatus.ok)
@@ -384,8 +381,7 @@ extension PoolState {
     /// succeeds.
     mutating func reallocate(_ address: UInt, size: UInt, site: CallSite) -> UInt {
         guard let buffer = liveBuffer(at: address).0 else { return 0 }
-        let extra = extraBytes
-        guard size <= UInt.max &- extra, let newOrder = order(forBytes: max(size &+ extra, 1)) else {
+        guard let newOrder = order(forRequest: size) else {
             return fail(size: size, order: nil)
         }
         let inspection = examine(buffer)

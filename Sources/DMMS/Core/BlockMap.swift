@@ -35,9 +35,6 @@ enum Tag {
     static func make(_ state: BlockState, _ order: Int) -> UInt8 {
         UInt8(truncatingIfNeeded: 1 &+ order &<< 2 &+ Int(state.rawValue))
     }
-    /// True for the tag of a live buffer's block.
-    @inline(__always)
-    static func isAllocated(_ tag: UInt8) -> Bool { tag >= singleGranuleBase || (tag != interior && (tag &- 1) & 3 == 0) }
     /// State of a non-interior tag.
     @inline(__always)
     static func state(_ tag: UInt8) -> BlockState {
@@ -181,6 +178,31 @@ extension PoolState {
     mutating func slack(at p: UnsafeMutablePointer<UInt8>, order: Int) -> UInt {
         let shift = minBlockShift &+ order
         if shift == granuleShift { return UInt(p.pointee &- Tag.singleGranuleBase) }
+        return spareSlack(after: p, blockShift: shift)
+    }
+
+    /// The order and slack of the live buffer whose block starts at
+    /// `address` (aligned to the min block; `p`: its tag's place), or nil
+    /// when none does: free's question, answered in one pass over the tag.
+    @inline(__always)
+    mutating func liveBlock(at p: UnsafeMutablePointer<UInt8>, address: UInt) -> (order: Int, slack: UInt)? {
+        let t = p.pointee
+        // A block of one granule: its tag is its slack, and no other byte of
+        // the map is ever that large (slack bytes stop at 145).
+        if t >= Tag.singleGranuleBase { return (0, UInt(t &- Tag.singleGranuleBase)) }
+        // Allocated (interior, 0, fails this too), and aligned to the size it
+        // claims: a slack byte never is.
+        guard (t &- 1) & 3 == 0 else { return nil }
+        let order = Int((t &- 1) >> 2)
+        let shift = minBlockShift &+ order
+        guard address & ((UInt(1) &<< UInt(bitPattern: shift)) &- 1) == 0 else { return nil }
+        return (order, spareSlack(after: p, blockShift: shift))
+    }
+
+    /// The slack of a block of 2^`blockShift` bytes and two granules or
+    /// more, from the map bytes after its tag `p`.
+    @inline(__always)
+    func spareSlack(after p: UnsafeMutablePointer<UInt8>, blockShift shift: Int) -> UInt {
         let spare = UnsafeRawPointer(p + 1)
         var x: UInt64
         switch PoolState.slackWidth(blockShift: shift) {

@@ -84,10 +84,19 @@ extension PoolState {
     /// Never overflows: sizes near UInt.max give nil.
     @inline(__always)
     mutating func order(forBytes bytes: UInt) -> Int? {
-        if bytes <= minBlockSize { return 0 }
-        // log2 of the next power of two: bit width - leading zeros of bytes - 1
-        let order = UInt.bitWidth &- (bytes &- 1).leadingZeroBitCount &- minBlockShift
+        // log2 of the next power of two, without a branch: the bit width less
+        // the leading zeros of bytes - 1, or'ed with min block - 1 so that
+        // anything up to a min block (0 included) is order 0.
+        let order = UInt.bitWidth &- ((max(bytes, 1) &- 1) | (minBlockSize &- 1)).leadingZeroBitCount &- minBlockShift
         return order < orderLimit ? order : nil
+    }
+
+    /// The order of the block a request of `size` bytes takes with the bytes
+    /// the diagnostics add, or nil when none of this pool holds it.
+    @inline(__always)
+    mutating func order(forRequest size: UInt) -> Int? {
+        let (bytes, overflow) = size.addingReportingOverflow(extraBytes)
+        return overflow ? nil : order(forBytes: bytes)
     }
 
 }
