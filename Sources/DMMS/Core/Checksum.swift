@@ -62,5 +62,5 @@ extension PoolState {
 /// different state, order or slack fails as a flipped bit does.
 @inline(__always)
 func recordKey(_ blockKey: UInt64, order: Int, state: BlockState, slack: UInt = 0) -> UInt64 {
-    blockKey ^ UInt64(slack) &<< 24 ^ UInt64(truncatingIfNeeded: order &<< 2 | Int(state.rawValue)) &<< 56
+    blockKey ^ UInt64(slack) &<< 24 ^ UInt64(UInt(bitPattern: order &<< 2 | Int(state.rawValue))) &<< 56
 }

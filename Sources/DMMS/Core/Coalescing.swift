@@ -63,7 +63,7 @@ extension PoolState {
                 from = lowestSetBit(globalMask | lazyMask, from: order)
                 if from < 0 { return nil }
             }
-            let state: BlockState = lazyMask & (UInt64(1) &<< UInt64(from)) != 0 ? .lazyFree : .globalFree
+            let state: BlockState = lazyMask & orderBit(from) != 0 ? .lazyFree : .globalFree
             internalCheck(listsEmpty(from: order, below: from), "split takes the smallest block there is: every list between is empty")
             let block = popFree(order: from, state: state)
             if block == 0 { continue }  // every node of that list was damaged; look again
@@ -309,7 +309,7 @@ extension PoolState {
         }
         var k = 0
         while k < order {
-            while lazyMask & (UInt64(1) &<< UInt64(truncatingIfNeeded: k)) != 0 {
+            while lazyMask & orderBit(k) != 0 {
                 if maxJoins != 0 && joins == UInt64(maxJoins) { return false }   // the budget: fail now, later calls go on
                 if !joinOneLazy(order: k) { break }
                 joins &+= 1

@@ -131,7 +131,7 @@ extension PoolState {
 
     @inline(__always)
     mutating func setHead(_ order: Int, _ state: BlockState, _ address: UInt) {
-        let bit = UInt64(1) &<< UInt64(truncatingIfNeeded: order)
+        let bit = orderBit(order)
         if state == .lazyFree {
             orders[at: order].lazyHead = address
             if address == 0 { lazyMask &= ~bit } else { lazyMask |= bit }
@@ -231,7 +231,7 @@ extension PoolState {
         writeLazyNode(block, key: recordKey(key, order: order, state: .lazyFree), next: next)
         row.pointee.lazyHead = block
         row.pointee.lazyFree &+= 1
-        if next == 0 { lazyMask |= UInt64(1) &<< UInt64(truncatingIfNeeded: order) }
+        if next == 0 { lazyMask |= orderBit(order) }
     }
 
     /// Pops the head of the lazy list of `order` when its node checks out:
@@ -247,7 +247,7 @@ extension PoolState {
         internalCheck(isListed(block, order: order, state: .lazyFree), "a lazy list's head is tagged free in that list")
         row.pointee.lazyHead = next
         row.pointee.lazyFree &-= 1
-        if next == 0 { lazyMask &= ~(UInt64(1) &<< UInt64(truncatingIfNeeded: order)) }
+        if next == 0 { lazyMask &= ~orderBit(order) }
         internalCheck(row.pointee.lazyFree < UInt64.max / 2, "a free count never goes below zero")
         return (block, key)
     }
@@ -273,7 +273,7 @@ extension PoolState {
             setHead(order, state, node.next)
             orders[at: order].globalFree &-= 1
             internalCheck(orders[at: order].globalFree < UInt64.max / 2, "a free count never goes below zero")
-            internalCheck((head(order, state) == 0) == (globalMask & (UInt64(1) << UInt64(order)) == 0),
+            internalCheck((head(order, state) == 0) == (globalMask & orderBit(order) == 0),
                           "a list's mask bit says whether it is empty")
             return block
         }

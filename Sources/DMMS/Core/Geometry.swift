@@ -70,10 +70,18 @@ func alignUp(_ x: UInt, _ alignment: UInt) -> UInt { (x &+ alignment &- 1) & ~(a
 @inline(__always)
 func alignDown(_ x: UInt, _ alignment: UInt) -> UInt { x & ~(alignment &- 1) }
 
-/// Lowest set bit of a non-zero mask at or above `from`, or -1.
+/// One bit per order, in a word: orders fit one (maxOrders: 40 of 64 bits,
+/// 26 of 32), and a 32-bit target then needs no 64-bit shift to find a list.
+typealias OrderMask = UInt
+
+/// The bit of `order` in an OrderMask.
 @inline(__always)
-func lowestSetBit(_ mask: UInt64, from: Int) -> Int {
-    let m = mask & (~0 &<< UInt64(from))
+func orderBit(_ order: Int) -> OrderMask { 1 &<< UInt(bitPattern: order) }
+
+/// Lowest set bit of a mask at or above `from`, or -1.
+@inline(__always)
+func lowestSetBit(_ mask: OrderMask, from: Int) -> Int {
+    let m = mask & (~0 &<< UInt(bitPattern: from))
     return m == 0 ? -1 : m.trailingZeroBitCount
 }
 

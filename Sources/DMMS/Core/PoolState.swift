@@ -159,8 +159,8 @@ struct PoolState {
 
     /// Bit k set <=> the list of order k is not empty: one find-first-set
     /// finds the smallest block that can serve a request.
-    var globalMask: UInt64 = 0
-    var lazyMask: UInt64 = 0
+    var globalMask: OrderMask = 0
+    var lazyMask: OrderMask = 0
 
     var orders = PerOrder<OrderRow>(repeating: OrderRow())
     /// The reuse cache (Coalescing.swift): orders below cacheOrders have one

@@ -125,8 +125,7 @@ extension PoolState {
             previous = block
             block = node.next
         }
-        let bit = UInt64(1) << UInt64(order)
-        let masked = (state == .lazyFree ? lazyMask : globalMask) & bit != 0
+        let masked = (state == .lazyFree ? lazyMask : globalMask) & orderBit(order) != 0
         return masked == (count > 0) ? count : UInt64.max
     }
 }
