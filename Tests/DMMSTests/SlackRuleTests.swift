@@ -6,7 +6,7 @@ import XCTest
 
 final class SlackRuleTests: XCTestCase {
     /// N, L, G at order 0 after each step, and D = N - 2L - G.
-    private func counts(_ pool: TestPool) -> (n: UInt64, l: UInt64, g: UInt64, d: Int64) {
+    private func counts(_ pool: TestPool) -> (n: UInt, l: UInt, g: UInt, d: Int) {
         let o = pool.state.pointee.orders[at: 0]
         return (o.blocks, o.lazyFree, o.globalFree, o.lazyCredit)
     }

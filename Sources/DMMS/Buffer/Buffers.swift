@@ -85,7 +85,7 @@ extension PoolState {
             // Lazy blocks left below the size: the budget stopped the joins
             // (without one they would all have been joined).
             if maxJoins != 0 && coalesce != UInt32(DMMS_COALESCE_EAGER) {
-                error.unjoined = lazyBlocks(below: order)
+                error.unjoined = UInt64(lazyBlocks(below: order))
                 if error.unjoined > 0 {
                     counters.joinBudgetFailures &+= 1
                     error.detail = "the join budget (max_joins) was reached; the joins done are kept"
@@ -108,17 +108,17 @@ extension PoolState {
         row.pointee.inUse &+= 1
         row.pointee.allocs &+= 1
         if row.pointee.inUse > row.pointee.highWater { row.pointee.highWater = row.pointee.inUse }
-        counters.bytesAlloc &+= UInt64(bytes)
+        counters.bytesAlloc &+= bytes
         if counters.bytesAlloc > counters.maxBytesAlloc { counters.maxBytesAlloc = counters.bytesAlloc }
-        counters.bytesRequested &+= UInt64(requested)
+        counters.bytesRequested &+= requested
         sequence &+= 1
     }
 
     @inline(__always)
     private mutating func countRelease(order: Int, requested: UInt) {
         row(order).pointee.inUse &-= 1
-        counters.bytesAlloc &-= UInt64(blockSize(order))
-        counters.bytesRequested &-= UInt64(requested)
+        counters.bytesAlloc &-= blockSize(order)
+        counters.bytesRequested &-= requested
     }
 
     /// Diagnostics' one call at allocation: the block was free until now, so
@@ -281,7 +281,7 @@ extension PoolState {
         clearSlack(at: buffer.tag, order: block.order)
         buffer.tag.pointee = Tag.make(.quarantined, block.order)
         countRelease(order: block.order, requested: buffer.requested)
-        counters.bytesQuarantined &+= UInt64(blockSize(block.order))
+        counters.bytesQuarantined &+= blockSize(block.order)
         counters.quarantinedBuffers &+= 1
         counters.corruptions &+= 1
         restoreLazyCredit(order: block.order)

@@ -197,17 +197,17 @@ extension PoolState {
     /// — unless the reuse cache takes the block.
     @inline(never)
     private mutating func releaseGlobally(_ block: UInt, key: UInt64, order: Int, region: Int,
-                                          tag: UnsafeMutablePointer<UInt8>, credit: Int64) {
+                                          tag: UnsafeMutablePointer<UInt8>, credit: Int) {
         var d = credit
-        var held: UInt64 = 0   // the cache's blocks at this order (freeGlobally does not change them)
+        var held: UInt = 0   // the cache's blocks at this order (freeGlobally does not change them)
         if Platform.hosted && order < cacheOrders && coalesce == UInt32(DMMS_COALESCE_LAZY) {
             held = cached(order)
-            d &+= Int64(held)                                 // the rule's D: the cache's blocks set aside
+            d &+= Int(held)                                 // the rule's D: the cache's blocks set aside
             if d >= 2 { return pushLazy(block, key: key, order: order, tag: tag) }
             // The rule would join this block, and at D = 0 one lazy block it
             // counts: the cache takes both instead, while it has room.
-            let taken = d <= 0 && orders[at: order].lazyFree > held ? UInt64(2) : 1
-            if held &+ taken <= UInt64(PoolState.cacheDepth) {
+            let taken = d <= 0 && orders[at: order].lazyFree > held ? UInt(2) : 1
+            if held &+ taken <= UInt(PoolState.cacheDepth) {
                 checkBuddyAsAJoinWould(block, order: order, region: region)
                 cachedCounts[at: order] = UInt8(truncatingIfNeeded: held &+ taken)
                 return pushLazy(block, key: key, order: order, tag: tag)
@@ -238,8 +238,8 @@ extension PoolState {
     /// taken from the lazy list — the list does not tell them apart, and an
     /// allocation that pops a lazy block takes the cache's first.
     @inline(__always)
-    mutating func cached(_ order: Int) -> UInt64 {
-        Platform.hosted && order < cacheOrders ? min(UInt64(cachedCounts[at: order]), orders[at: order].lazyFree) : 0
+    mutating func cached(_ order: Int) -> UInt {
+        Platform.hosted && order < cacheOrders ? min(UInt(cachedCounts[at: order]), orders[at: order].lazyFree) : 0
     }
 
     /// What joining `block` would have checked of its free buddy (the free
@@ -278,7 +278,7 @@ extension PoolState {
     /// Barkley & Lee's D at `order` (see the top of this file): in use less
     /// the lazily free blocks the rule counts, those beyond the cache's.
     @inline(__always)
-    mutating func slackD(_ order: Int) -> Int64 { orders[at: order].lazyCredit &+ Int64(cached(order)) }
+    mutating func slackD(_ order: Int) -> Int { orders[at: order].lazyCredit &+ Int(cached(order)) }
 
     /// Frees one lazily free block of `order` globally (and joins it).
     @discardableResult
@@ -322,8 +322,8 @@ extension PoolState {
 
     /// Lazily free blocks below `order`: what a request the join budget
     /// stopped leaves for later calls to join. O(orders).
-    mutating func lazyBlocks(below order: Int) -> UInt64 {
-        var total: UInt64 = 0
+    mutating func lazyBlocks(below order: Int) -> UInt {
+        var total: UInt = 0
         var k = 0
         while k < order { total &+= orders[at: k].lazyFree; k &+= 1 }
         return total

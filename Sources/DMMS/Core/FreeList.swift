@@ -333,7 +333,7 @@ extension PoolState {
             // The upper halves are free memory (their buddies are not free); the
             // first min block is quarantined, counted at no size.
             splitOff(damaged, from: order, to: 0, region: region, tag: Tag.make(.quarantined, 0), fillHalves: false)
-            counters.bytesQuarantined &+= UInt64(minBlockSize)
+            counters.bytesQuarantined &+= minBlockSize
             counters.corruptions &+= 1
             recordError(ErrorRecord(.freeBlock, status: DMMSStatus.corrupt, pointer: damaged, blockSize: UInt64(blockSize(order)),
                                     detail: "its links are damaged (written after free?): its first min block is quarantined"))
@@ -345,7 +345,7 @@ extension PoolState {
     mutating func rebuildList(order: Int, state: BlockState) {
         var previous: UInt = 0
         var first: UInt = 0
-        var count: UInt64 = 0
+        var count: UInt = 0
         var cursor = BlockCursor()
         while let block = nextBlock(&cursor, states: 1 << state.rawValue) {
             if block.order != order { continue }

@@ -201,8 +201,8 @@ extension PoolState {
         Platform.releaseFence()                 // holds() reads the table without the lock
         regionCount &+= 1
         writeSentinel(region: index)
-        counters.poolBytes &+= UInt64(region.end &- region.start)
-        counters.overheadBytes &+= UInt64(region.memorySize &- (region.end &- region.start))
+        counters.poolBytes &+= region.end &- region.start
+        counters.overheadBytes &+= region.memorySize &- (region.end &- region.start)
         carve(region: index)
         if watched { Platform.toolsNoAccess(region.memory, toolsHiddenBytes(of: region)) }
     }

@@ -24,38 +24,43 @@ import CDMMS
 /// N, the blocks that exist at this order, is not kept: it is inUse + L + G
 /// (a quarantined block exists at no order). So splitting and joining move
 /// blocks between lists and nothing else.
+///
+/// Counts of blocks are words: no more blocks than bytes can exist (a 32-bit
+/// target adds them in one instruction, not two). Counts of events are 64-bit:
+/// a long-running program can make more than 2^32 allocations.
 struct OrderRow {
     /// Heads of the lazy and the global free list (addresses, 0 = empty).
     var lazyHead: UInt = 0
     var globalHead: UInt = 0
-    var inUse: UInt64 = 0
+    var inUse: UInt = 0
     /// L: lazily (locally) free — kept at this size, not eligible for joining.
-    var lazyFree: UInt64 = 0
+    var lazyFree: UInt = 0
     /// G: globally free — joined as far as possible, eligible for joining.
-    var globalFree: UInt64 = 0
-    var highWater: UInt64 = 0
+    var globalFree: UInt = 0
+    var highWater: UInt = 0
     var allocs: UInt64 = 0
     var failures: UInt64 = 0
 
     /// N = inUse + L + G.
-    @inline(__always) var blocks: UInt64 { inUse &+ lazyFree &+ globalFree }
+    @inline(__always) var blocks: UInt { inUse &+ lazyFree &+ globalFree }
 
     /// Barkley & Lee's D = N - 2L - G = inUse - L (the "slack" of their
     /// slack rule; here "credit", as "slack" names a buffer's unused bytes):
     /// how many more frees at this size may stay lazy before the size must
     /// start joining again.
-    @inline(__always) var lazyCredit: Int64 { Int64(bitPattern: inUse &- lazyFree) }
+    @inline(__always) var lazyCredit: Int { Int(bitPattern: inUse &- lazyFree) }
 }
 
 /// Pool-wide counters: the dmms_stats_t figures that are not per order.
+/// Bytes of the pool are words, as in OrderRow; counts of events 64-bit.
 struct PoolCounters {
-    var poolBytes: UInt64 = 0
-    var overheadBytes: UInt64 = 0
+    var poolBytes: UInt = 0
+    var overheadBytes: UInt = 0
     /// Block bytes allocated now (kept, not derived: its peak is a figure).
-    var bytesAlloc: UInt64 = 0
-    var maxBytesAlloc: UInt64 = 0
-    var bytesRequested: UInt64 = 0
-    var bytesQuarantined: UInt64 = 0
+    var bytesAlloc: UInt = 0
+    var maxBytesAlloc: UInt = 0
+    var bytesRequested: UInt = 0
+    var bytesQuarantined: UInt = 0
     /// Buffers quarantined while live (total_frees is derived from it: every
     /// allocation ends live, freed or quarantined).
     var quarantinedBuffers: UInt64 = 0

@@ -7,7 +7,7 @@ extension PoolState {
         mutating get {
         var total: UInt64 = 0
         var k = 0
-        while k < orderCount { total &+= orders[at: k].inUse; k &+= 1 }
+        while k < orderCount { total &+= UInt64(orders[at: k].inUse); k &+= 1 }
         return total
         }
     }
@@ -15,11 +15,11 @@ extension PoolState {
     /// Fills a dmms_stats_t. O(orders).
     mutating func snapshot(into out: inout dmms_stats_t) {
         out = dmms_stats_t()
-        out.pool_bytes = counters.poolBytes
-        out.overhead_bytes = counters.overheadBytes
-        out.bytes_alloc = counters.bytesAlloc
-        out.max_bytes_alloc = counters.maxBytesAlloc
-        out.bytes_requested = counters.bytesRequested
+        out.pool_bytes = UInt64(counters.poolBytes)
+        out.overhead_bytes = UInt64(counters.overheadBytes)
+        out.bytes_alloc = UInt64(counters.bytesAlloc)
+        out.max_bytes_alloc = UInt64(counters.maxBytesAlloc)
+        out.bytes_requested = UInt64(counters.bytesRequested)
         out.failed_allocs = counters.failedAllocs
         out.splits = counters.splits
         out.merges = counters.merges
@@ -37,13 +37,13 @@ extension PoolState {
             while k < orderCount {
                 let o = orders[at: k]
                 let size = UInt64(blockSize(k))
-                let free = o.globalFree &+ o.lazyFree
-                rows[k] = dmms_order_stats_t(block_size: size, in_use: o.inUse, high_water: o.highWater,
-                                             free_blocks: free, lazy_free: o.lazyFree, allocs: o.allocs, failures: o.failures)
+                let free = UInt64(o.globalFree &+ o.lazyFree)
+                rows[k] = dmms_order_stats_t(block_size: size, in_use: UInt64(o.inUse), high_water: UInt64(o.highWater),
+                                             free_blocks: free, lazy_free: UInt64(o.lazyFree), allocs: o.allocs, failures: o.failures)
                 out.blocks_free &+= free
                 out.bytes_free &+= free &* size
                 if free > 0 { out.max_block_free = size }
-                out.blocks_alloc &+= o.inUse
+                out.blocks_alloc &+= UInt64(o.inUse)
                 out.total_allocs &+= o.allocs
                 k &+= 1
             }
@@ -72,7 +72,7 @@ extension PoolState {
         mutating get {
         var needed: UInt64 = 0
         var k = 0
-        while k < orderCount { needed &+= orders[at: k].highWater &* UInt64(blockSize(k)); k &+= 1 }
+        while k < orderCount { needed &+= UInt64(orders[at: k].highWater &* blockSize(k)); k &+= 1 }
         let blocks = UInt(ceilPowerOfTwo(UInt(max(needed, UInt64(minBlockSize)))))
         return UInt64(blocks &+ config.metadataBytes(forData: blocks, firstRegion: true))
         }
@@ -136,7 +136,7 @@ struct PoolFigures {
         body("writes_after_free", counters.writeAfterFrees)
         body("undelivered_errors", counters.undeliveredErrors)
         body("deferred_frees", counters.deferredFrees)
-        body("bytes_quarantined", counters.bytesQuarantined)
+        body("bytes_quarantined", UInt64(counters.bytesQuarantined))
         body("cumulative_bytes", cumulativeBytes)
         body("sequence", sequence)
         body("suggested_pool_size", suggestedPoolSize)
@@ -169,7 +169,7 @@ extension PoolState {
         figures.owners = UInt64(ownerCount)
         var k = 0
         while k < cacheOrders {
-            figures.cached[at: k] = cached(k)
+            figures.cached[at: k] = UInt64(cached(k))
             k &+= 1
         }
     }

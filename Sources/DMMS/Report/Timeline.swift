@@ -159,9 +159,9 @@ extension PoolState {
             line.appendJSON(cString: name.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: CChar.self), limit: 32)
         }
         JSONReport.member(&line, "seq", sequence, first: false)
-        JSONReport.member(&line, "bytes_requested", counters.bytesRequested, first: false)
-        JSONReport.member(&line, "bytes_in_use", counters.bytesAlloc, first: false)
-        JSONReport.member(&line, "bytes_peak", counters.maxBytesAlloc, first: false)
+        JSONReport.member(&line, "bytes_requested", UInt64(counters.bytesRequested), first: false)
+        JSONReport.member(&line, "bytes_in_use", UInt64(counters.bytesAlloc), first: false)
+        JSONReport.member(&line, "bytes_peak", UInt64(counters.maxBytesAlloc), first: false)
         JSONReport.member(&line, "failures", counters.failedAllocs, first: false)
         JSONReport.member(&line, "errors", errorCount, first: false)
         line.append(", \"sizes\": {")
@@ -177,7 +177,7 @@ extension PoolState {
                 line.append("\"")
                 line.append(blockSize(k))
                 line.append("\": [")
-                let fields: InlineArray<5, UInt64> = [row.inUse, row.highWater, row.lazyFree, row.allocs, row.failures]
+                let fields: InlineArray<5, UInt64> = [UInt64(row.inUse), UInt64(row.highWater), UInt64(row.lazyFree), row.allocs, row.failures]
                 var i = 0
                 while i < 5 {
                     if i > 0 { line.append(", ") }
