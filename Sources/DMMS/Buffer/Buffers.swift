@@ -41,7 +41,7 @@ struct LiveBuffer {
     var tag: UnsafeMutablePointer<UInt8>
     /// blockKey(block.address): the key of its guard, tail and owner record,
     /// and of its free-list node once it is freed.
-    var key: UInt64
+    var key: Key
 }
 
 extension PoolState {
@@ -125,7 +125,7 @@ extension PoolState {
     /// its free tail is checked; then the buffer gets its guard, tail and
     /// owner record (`bytes`: its block's).
     @inline(__always)
-    private mutating func dressNewBuffer(_ block: UInt, key: UInt64, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
+    private mutating func dressNewBuffer(_ block: UInt, key: Key, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
         checkFreeTail(block, key: key, order: order)
         writeGuardAndRecord(block, key: key, order: order, bytes: bytes, requested: requested, site: site)
     }
@@ -133,7 +133,7 @@ extension PoolState {
     /// Writes the guard (and the tail) and the owner record of a buffer that
     /// begins (`bytes`: its block's): a new one, or one resized in place.
     @inline(__always)
-    private mutating func writeGuardAndRecord(_ block: UInt, key: UInt64, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
+    private mutating func writeGuardAndRecord(_ block: UInt, key: Key, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
         if guarded { writeGuard(block: block, key: key, requested: requested, blockBytes: bytes) }
         if tracksOwners {
             let owner = addOwnedBuffer(task: Platform.taskId(), site: site)
@@ -249,7 +249,7 @@ extension PoolState {
     /// guard, its block's tail (damage from outside the buffer), then, for a region's
     /// first buffer, the sentinel below it. nil when all is intact.
     @inline(__always)
-    mutating func damage(of block: Block, key: UInt64, requested: UInt, recordOK: Bool) -> BufferDamage? {
+    mutating func damage(of block: Block, key: Key, requested: UInt, recordOK: Bool) -> BufferDamage? {
         if guarded, let offset = damagedGuard(block: block.address, key: key, requested: requested) {
             return BufferDamage(status: DMMSStatus.overrun, offset: offset)
         }

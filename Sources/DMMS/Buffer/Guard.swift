@@ -51,7 +51,7 @@ extension PoolState {
     /// and the differences or'ed: one branch on the answer, whatever the
     /// slack holds (`slack`: the block's bytes after the requested ones).
     @inline(__always)
-    mutating func guardsIntact(block: UInt, key: UInt64, requested: UInt, slack: UInt) -> Bool {
+    mutating func guardsIntact(block: UInt, key: Key, requested: UInt, slack: UInt) -> Bool {
         let blockBytes = requested &+ slack
         if guardSpan != 8 {
             return damagedGuard(block: block, key: key, requested: requested) == nil
@@ -72,7 +72,7 @@ extension PoolState {
 
     /// Writes guard, far guard and tail (the shape guardsIntact reads).
     @inline(__always)
-    mutating func writeGuard(block: UInt, key: UInt64, requested: UInt, blockBytes: UInt) {
+    mutating func writeGuard(block: UInt, key: Key, requested: UInt, blockBytes: UInt) {
         let pattern = guardPattern(key)
         let p = UnsafeMutableRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         let slack = blockBytes &- requested
@@ -101,7 +101,7 @@ extension PoolState {
     /// Offset from the buffer start of the first damaged byte of its block's
     /// tail, or nil (intact, or no tail).
     @inline(__always)
-    mutating func damagedTail(block: UInt, key: UInt64, requested: UInt, blockBytes: UInt) -> UInt? {
+    mutating func damagedTail(block: UInt, key: Key, requested: UInt, blockBytes: UInt) -> UInt? {
         guard let tail = tailAddress(block: block, requested: requested, blockBytes: blockBytes) else { return nil }
         let pattern = guardPattern(key)
         let word = UInt64(littleEndian: tail.load(as: UInt64.self))
@@ -113,7 +113,7 @@ extension PoolState {
     /// Offset from the buffer start of the first damaged byte of its far
     /// guard, or nil (intact, or none).
     @inline(__always)
-    mutating func damagedFarGuard(block: UInt, key: UInt64, requested: UInt, blockBytes: UInt) -> UInt? {
+    mutating func damagedFarGuard(block: UInt, key: Key, requested: UInt, blockBytes: UInt) -> UInt? {
         let far = farGuardWords(requested: requested, blockBytes: blockBytes)
         if far == 0 { return nil }
         let pattern = guardPattern(key).littleEndian
@@ -168,7 +168,7 @@ extension PoolState {
 
     /// Offset from the buffer start of the first damaged guard byte, or nil.
     @inline(__always)
-    mutating func damagedGuard(block: UInt, key: UInt64, requested: UInt) -> UInt? {
+    mutating func damagedGuard(block: UInt, key: Key, requested: UInt) -> UInt? {
         let pattern = guardPattern(key)
         let p = UnsafeRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         if guardSpan == 8 && p.loadUnaligned(as: UInt64.self) == pattern.littleEndian { return nil }   // the default, intact

@@ -33,9 +33,9 @@ struct OwnerRecord {
 
 extension PoolState {
     @inline(__always)
-    mutating func writeOwnerRecord(_ record: OwnerRecord, block: UInt, key: UInt64, order: Int, slack: UInt) {
+    mutating func writeOwnerRecord(_ record: OwnerRecord, block: UInt, key: Key, order: Int, slack: UInt) {
         let fields = UInt64(record.sequenceLow) | UInt64(record.owner) << 32
-        let check = fold16(fields ^ recordKey(key, order: order, state: .allocated, slack: slack))
+        let check = fold16(fields ^ UInt64(recordKey(key, order: order, state: .allocated, slack: slack)))
         recordAddress(block, order: order, slack: slack)
             .storeBytes(of: (fields | UInt64(check) << 48).littleEndian, as: UInt64.self)
     }
@@ -43,12 +43,12 @@ extension PoolState {
     /// The owner record of an allocated block, or nil when it fails its check
     /// or names an entry beyond the owner table (damage that passed the check).
     @inline(__always)
-    mutating func readOwnerRecord(block: UInt, key: UInt64, order: Int, slack: UInt) -> OwnerRecord? {
+    mutating func readOwnerRecord(block: UInt, key: Key, order: Int, slack: UInt) -> OwnerRecord? {
         let word = UInt64(littleEndian: recordAddress(block, order: order, slack: slack).loadUnaligned(as: UInt64.self))
         let fields = word & 0xFFFF_FFFF_FFFF
         let check = UInt16(truncatingIfNeeded: word >> 48)
         let owner = UInt16(truncatingIfNeeded: fields >> 32)
-        guard check == fold16(fields ^ recordKey(key, order: order, state: .allocated, slack: slack)),
+        guard check == fold16(fields ^ UInt64(recordKey(key, order: order, state: .allocated, slack: slack))),
               Int(owner) < ownerCapacity else { return nil }
         return OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: fields), owner: owner)
     }

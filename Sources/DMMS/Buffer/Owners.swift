@@ -58,7 +58,7 @@ extension PoolState {
     /// The table's bytes: the entries, then each entry's count of live
     /// buffers (apart, so that free reaches a count by a scaled index).
     static func ownerTableBytes(capacity: Int) -> UInt {
-        ownerEntriesBytes(capacity: capacity) &+ UInt(capacity * MemoryLayout<UInt64>.stride)
+        ownerEntriesBytes(capacity: capacity) &+ UInt(capacity * MemoryLayout<UInt>.stride)
     }
 
     /// The table index of (task, site) for a buffer of the current epoch,
@@ -94,7 +94,7 @@ extension PoolState {
 
     /// Live buffers whose record names entry `index`.
     @inline(__always)
-    mutating func liveBuffers(ofOwner index: UInt16) -> UInt64 { ownerLive.unsafelyUnwrapped[Int(index)] }
+    mutating func liveBuffers(ofOwner index: UInt16) -> UInt { ownerLive.unsafelyUnwrapped[Int(index)] }
 
     /// The first slot of the neighbourhood of (task, site). The epoch is not
     /// hashed: every epoch of a (task, site) lies in one neighbourhood, where

@@ -16,15 +16,25 @@ func mix64(_ x: UInt64) -> UInt64 {
     return z ^ (z >> 31)
 }
 
-/// One multiply and one shift: spreads a value keyed by an address over all
-/// 64 bits, so that every byte of the result varies with the address bits
+/// The key of a block (PoolState.blockKey): a word, so that a 32-bit
+/// target keys its records with 32-bit arithmetic (a 64-bit product there is
+/// three multiplies and a pair of registers on every allocation and free).
+typealias Key = UInt
+
+/// One multiply and one shift: spreads a value keyed by an address over the
+/// whole word, so that every byte of the result varies with the address bits
 /// above a block's alignment (a plain product's low byte would not: the
 /// address's low bits are zero). Enough to tell addresses apart; not a
 /// strong hash.
 @inline(__always)
-func spread(_ x: UInt64) -> UInt64 {
+func spread(_ x: UInt) -> UInt {
+#if _pointerBitWidth(_32)
+    let k = x &* 0x9E37_79B9
+    return k ^ k >> 15
+#else
     let k = x &* 0x9E37_79B9_7F4A_7C15
     return k ^ k >> 29
+#endif
 }
 
 /// Folds 64 bits onto the low 16: bit i lands on bit i % 16.
@@ -44,23 +54,36 @@ extension PoolState {
     /// the block's address spread with the pool's secret. One multiply per
     /// call: allocate and free compute it once and hand it to each check.
     @inline(__always)
-    mutating func blockKey(_ block: UInt) -> UInt64 { spread(UInt64(block) ^ secret) }
+    mutating func blockKey(_ block: UInt) -> Key { spread(block ^ UInt(truncatingIfNeeded: secret)) }
 }
 
 extension PoolState {
     /// The pattern of the bytes DMMS keeps around a block whose key is `key`
     /// (blockKey): a live buffer's guard and tail, a free block's tail, the
     /// sentinel below a region. 8 odd bytes, so any even byte written there
-    /// is seen.
+    /// is seen. (A 32-bit key fills the second word with its bytes reversed.)
     @inline(__always)
-    func guardPattern(_ key: UInt64) -> UInt64 { key | 0x0101_0101_0101_0101 }
+    func guardPattern(_ key: Key) -> UInt64 {
+#if _pointerBitWidth(_32)
+        return (UInt64(key) | UInt64(key.byteSwapped) &<< 32) | 0x0101_0101_0101_0101
+#else
+        return UInt64(key) | 0x0101_0101_0101_0101
+#endif
+    }
 }
 
 /// The key of a record about a block in `state` at `order` (with `slack`,
 /// for a live buffer): the block's key with what the trusted map says of the
 /// block. The folds that use it are linear, so a record checked against a
 /// different state, order or slack fails as a flipped bit does.
+/// (32-bit: the same bits, each 32 places lower; the folds are taken mod
+/// 16, so the slack and the order land on the same check bits either way.)
 @inline(__always)
-func recordKey(_ blockKey: UInt64, order: Int, state: BlockState, slack: UInt = 0) -> UInt64 {
-    blockKey ^ UInt64(slack) &<< 24 ^ UInt64(UInt(bitPattern: order &<< 2 | Int(state.rawValue))) &<< 56
+func recordKey(_ blockKey: Key, order: Int, state: BlockState, slack: UInt = 0) -> Key {
+#if _pointerBitWidth(_32)
+    let (slackShift, orderShift): (UInt, UInt) = (8, 24)
+#else
+    let (slackShift, orderShift): (UInt, UInt) = (24, 56)
+#endif
+    return blockKey ^ slack &<< slackShift ^ UInt(bitPattern: order &<< 2 | Int(state.rawValue)) &<< orderShift
 }

@@ -33,7 +33,7 @@ extension PoolState {
     /// The steady state of lazy coalescing is a block freed at this size,
     /// reused whole: a pop, here. Anything else is out of line (takeSplit).
     @inline(__always)
-    mutating func takeBlock(order: Int) -> (block: UInt, key: UInt64) {
+    mutating func takeBlock(order: Int) -> (block: UInt, key: Key) {
         if !fillsFree {   // FILL_FREE checks the fill of every block it hands out: takeSplit does
             let popped = popLazy(order: order)
             if popped.block != 0 { return popped }
@@ -180,7 +180,7 @@ extension PoolState {
 
     /// Frees a block by the pool's policy (the block is no longer counted in use).
     @inline(__always)
-    mutating func release(_ block: UInt, key: UInt64, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
+    mutating func release(_ block: UInt, key: Key, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
         // D as the rule reads it: with the freed block still allocated. The
         // reuse cache's blocks only ever add to it, so D >= 2 here decides
         // without them (the common case).
@@ -196,7 +196,7 @@ extension PoolState {
     /// A free that joins: eager coalescing always, lazy coalescing at D <= 1
     /// — unless the reuse cache takes the block.
     @inline(never)
-    private mutating func releaseGlobally(_ block: UInt, key: UInt64, order: Int, region: Int,
+    private mutating func releaseGlobally(_ block: UInt, key: Key, order: Int, region: Int,
                                           tag: UnsafeMutablePointer<UInt8>, credit: Int) {
         var d = credit
         var held: UInt = 0   // the cache's blocks at this order (freeGlobally does not change them)

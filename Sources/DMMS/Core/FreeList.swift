@@ -6,7 +6,7 @@
 // order or list fails too: the check is keyed by all of them (recordKey).
 //
 // Lazy lists are stacks — the hot path of lazy coalescing pops and pushes
-// them — so their node is the cheapest check there is:
+// them — so their node is the cheapest check there is, in machine words:
 //
 //   word 0: next (address, 0 = none)
 //   word 1: next ^ key                  a node verifies when w0 ^ w1 == key
@@ -65,22 +65,22 @@ extension PoolState {
 
     /// Writes the node of `block` (`key` is blockKey(block)).
     @inline(__always)
-    mutating func writeNode(_ block: UInt, key: UInt64, order: Int, state: BlockState, next: UInt, prev: UInt) {
+    mutating func writeNode(_ block: UInt, key: Key, order: Int, state: BlockState, next: UInt, prev: UInt) {
         let key = recordKey(key, order: order, state: state)
         if state == .lazyFree { return writeLazyNode(block, key: key, next: next) }
         let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
         let n = encodeLink(next), p = encodeLink(prev)
-        let check = globalCheck(key: key, next: n, prev: p)
+        let check = globalCheck(key: UInt64(key), next: n, prev: p)
         words[0] = n << 20 | check & 0xFFFFF
         words[1] = p << 20 | check >> 20
     }
 
-    /// A lazy node (`key`: its recordKey): next, and next ^ key.
+    /// A lazy node (`key`: its recordKey): next, and next ^ key, in words.
     @inline(__always)
-    func writeLazyNode(_ block: UInt, key: UInt64, next: UInt) {
-        let words = UnsafeMutablePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
-        words[0] = UInt64(next)
-        words[1] = UInt64(next) ^ key
+    func writeLazyNode(_ block: UInt, key: Key, next: UInt) {
+        let words = UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped
+        words[0] = next
+        words[1] = next ^ key
     }
 
     @inline(__always)
@@ -93,17 +93,19 @@ extension PoolState {
     /// anywhere but to a block the map tags free in the same list (prev is
     /// checked where it is followed: a head's prev is stale by design).
     @inline(__always)
-    mutating func readNode(_ block: UInt, key: UInt64, order: Int, state: BlockState) -> FreeNode? {
+    mutating func readNode(_ block: UInt, key: Key, order: Int, state: BlockState) -> FreeNode? {
         let key = recordKey(key, order: order, state: state)
+        if state == .lazyFree {
+            let words = UnsafePointer<UInt>(bitPattern: block).unsafelyUnwrapped
+            let next = words[0]
+            guard next ^ words[1] == key else { return nil }
+            internalCheck(isListed(next, order: order, state: state), "a lazy node that verifies leads to its list")
+            return FreeNode(next: next, prev: 0)
+        }
         let words = UnsafePointer<UInt64>(bitPattern: block).unsafelyUnwrapped
         let w0 = words[0], w1 = words[1]
-        if state == .lazyFree {
-            guard w0 ^ w1 == key, w0 <= UInt64(UInt.max) else { return nil }
-            internalCheck(isListed(UInt(w0), order: order, state: state), "a lazy node that verifies leads to its list")
-            return FreeNode(next: UInt(truncatingIfNeeded: w0), prev: 0)
-        }
         let n = w0 >> 20, p = w1 >> 20
-        guard w0 & 0xFFFFF | (w1 & 0xFFFFF) << 20 == globalCheck(key: key, next: n, prev: p) else { return nil }
+        guard w0 & 0xFFFFF | (w1 & 0xFFFFF) << 20 == globalCheck(key: UInt64(key), next: n, prev: p) else { return nil }
         let node = FreeNode(next: decodeLink(n), prev: decodeLink(p))
         guard isListed(node.next, order: order, state: state) else { return nil }
         return node
@@ -155,7 +157,7 @@ extension PoolState {
 
     /// As above, `key` being blockKey(block) (free has it already).
     @inline(__always)
-    mutating func pushFree(_ block: UInt, key: UInt64, order: Int, state: BlockState, tag: UnsafeMutablePointer<UInt8>) {
+    mutating func pushFree(_ block: UInt, key: Key, order: Int, state: BlockState, tag: UnsafeMutablePointer<UInt8>) {
         internalCheck(order >= 0 && order < orderLimit && state != .allocated && state != .quarantined, "a push names a free list")
         internalCheck(block != head(order, state), "a block is pushed once")
         if state == .lazyFree { return pushLazy(block, key: key, order: order, tag: tag) }
@@ -187,14 +189,14 @@ extension PoolState {
     /// buffer's tail holds at the same place, so a buffer that had a tail
     /// goes free with it intact.
     @inline(__always)
-    mutating func writeFreeTail(_ block: UInt, key: UInt64, order: Int) {
+    mutating func writeFreeTail(_ block: UInt, key: Key, order: Int) {
         freeTail(block, order: order)?.storeBytes(of: guardPattern(key).littleEndian, as: UInt64.self)
     }
 
     /// The offset from `block` of the first damaged byte of its free tail,
     /// or nil (intact, or none).
     @inline(__always)
-    mutating func damagedFreeTail(_ block: UInt, key: UInt64, order: Int) -> UInt? {
+    mutating func damagedFreeTail(_ block: UInt, key: Key, order: Int) -> UInt? {
         guard let tail = freeTail(block, order: order) else { return nil }
         let word = UInt64(littleEndian: tail.load(as: UInt64.self)) ^ guardPattern(key)
         return word == 0 ? nil : blockSize(order) &- 8 &+ UInt(word.trailingZeroBitCount / 8)   // lowest address first
@@ -204,7 +206,7 @@ extension PoolState {
     /// reported (WRITE_AFTER_FREE at the block) and counted; the block goes
     /// on as it would (its tail is written anew wherever it is free again).
     @inline(__always)
-    mutating func checkFreeTail(_ block: UInt, key: UInt64, order: Int) {
+    mutating func checkFreeTail(_ block: UInt, key: Key, order: Int) {
         if let offset = damagedFreeTail(block, key: key, order: order) { reportFreeTail(block, order: order, offset: offset) }
     }
 
@@ -224,7 +226,7 @@ extension PoolState {
     /// touch — the block's first 16 bytes, its tag, its order's row, and the
     /// mask word when the list turns empty or not.
     @inline(__always)
-    mutating func pushLazy(_ block: UInt, key: UInt64, order: Int, tag: UnsafeMutablePointer<UInt8>) {
+    mutating func pushLazy(_ block: UInt, key: Key, order: Int, tag: UnsafeMutablePointer<UInt8>) {
         let row = self.row(order)
         let next = row.pointee.lazyHead
         tag.pointee = Tag.make(.lazyFree, order)
@@ -238,7 +240,7 @@ extension PoolState {
     /// the block and its key. Block 0 when the list is empty or its head is
     /// damaged (popFree repairs it).
     @inline(__always)
-    mutating func popLazy(order: Int) -> (block: UInt, key: UInt64) {
+    mutating func popLazy(order: Int) -> (block: UInt, key: Key) {
         let row = self.row(order)
         let block = row.pointee.lazyHead
         if block == 0 { return (0, 0) }

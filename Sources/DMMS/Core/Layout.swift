@@ -123,7 +123,7 @@ extension PoolState {
         pool.pointee.configure(config, base: headerAddress)
         pool.pointee.owners = ownerCapacity > 0 ? UnsafeMutablePointer<OwnerEntry>(bitPattern: ownersAddress) : nil
         pool.pointee.ownerLive = ownerCapacity > 0
-            ? UnsafeMutablePointer<UInt64>(bitPattern: ownersAddress &+ PoolState.ownerEntriesBytes(capacity: ownerCapacity)) : nil
+            ? UnsafeMutablePointer<UInt>(bitPattern: ownersAddress &+ PoolState.ownerEntriesBytes(capacity: ownerCapacity)) : nil
         pool.pointee.ownerCapacity = ownerCapacity
         pool.pointee.addRegion(Region(start: start, end: start &+ data,
                                       map: UnsafeMutablePointer<UInt8>(bitPattern: mapAddress),

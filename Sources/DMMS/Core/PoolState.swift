@@ -188,7 +188,7 @@ struct PoolState {
     /// The owner table (Owners.swift), in the first region's tail, and the
     /// count of live buffers of each entry right after it.
     var owners: UnsafeMutablePointer<OwnerEntry>? = nil
-    var ownerLive: UnsafeMutablePointer<UInt64>? = nil
+    var ownerLive: UnsafeMutablePointer<UInt>? = nil
     var ownerCapacity: Int = 0
     var ownerCount: Int = 0
 
