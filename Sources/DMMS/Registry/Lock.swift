@@ -52,12 +52,15 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     /// errors `body` recorded.
     @inline(__always)
     func withLockHeld<Result>(_ token: Platform.LockToken, _ body: (inout PoolState) -> Result) -> Result {
-        let before = pointee.errorCount
+        // A word of the error count tells whether `body` recorded any (no
+        // call records 2^32): the low half on a 32-bit target.
+        let before = UInt(truncatingIfNeeded: pointee.errorCount)
         let result = body(&pointee)
-        if pointee.errorCount == before {
+        let now = pointee.errorCount
+        if UInt(truncatingIfNeeded: now) == before {
             unlock(token)
         } else {
-            unlockAndDeliverErrors(since: before, token: token)
+            unlockAndDeliverErrors(since: now &- UInt64(UInt(truncatingIfNeeded: now) &- before), token: token)
         }
         return result
     }
