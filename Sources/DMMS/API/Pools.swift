@@ -151,7 +151,7 @@ public func cSetDefaultPool(_ handle: OpaquePointer?) -> dmms_status_t {
 
 @_cdecl("dmms_set_error_handler")
 public func cSetErrorHandler(_ handler: dmms_error_fn?, _ argument: UnsafeMutableRawPointer?) {
-    installedMessageFormatter = ErrorReport.formatter   // a handler reads messages from now on
+    installedMessenger = ErrorReport.messenger   // a handler reads messages from now on
     Platform.setErrorHandler(handler, argument)
 }
 

@@ -8,24 +8,38 @@ import CDMMS
 /// turns it off: a program that gets NULL from malloc handles it, as with glibc.
 nonisolated(unsafe) var defaultHandlerReportsNoMemory = true
 
-/// What turns an error record into its message (ErrorReport.describe), once
-/// something can read the message: from the start where the default handler
-/// writes to stderr, else from the first dmms_set_error_handler. So the only
-/// references to the formatter are a branch that is dead on bare metal and the
-/// handler's installation: a firmware that installs no handler (its default
-/// handler is silent) links no text formatting. A C function pointer: a
-/// constant nil until set, with no Swift context to keep.
-typealias MessageFormatter = @convention(c) (UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
-nonisolated(unsafe) var installedMessageFormatter: MessageFormatter? = nil
+/// What hands an error to the handler with its message (ErrorReport.send),
+/// once something can read the message: from the start where the default
+/// handler writes to stderr, else from the first dmms_set_error_handler. So
+/// the only references to the message and its text are a branch that is dead
+/// on bare metal and the handler's installation: a firmware that installs no
+/// handler (its default handler is silent) links no text at all. A C function
+/// pointer: a constant nil until set, with no Swift context to keep.
+typealias Messenger = @convention(c) (UnsafeRawPointer, UnsafePointer<CChar>?, Bool) -> Void
+nonisolated(unsafe) var installedMessenger: Messenger? = nil
 
 enum ErrorReport {
-    /// Formats the one-line message and calls the handler. `poolName` may be nil.
-    /// With `abort` (DMMS_F_ABORT_ON_ERROR, DMMS_ABORT=1) a misuse ends the
-    /// process once its line is on stderr — even when a handler of the
-    /// program's took it, the reason is never lost. Out of memory is an
-    /// answer (NULL, ENOMEM), not a misuse: it never aborts.
+    /// Hands an error to the handler (`poolName` may be nil). With `abort`
+    /// (DMMS_F_ABORT_ON_ERROR, DMMS_ABORT=1) a misuse ends the process once
+    /// its line is on stderr — even when a handler of the program's took it,
+    /// the reason is never lost. Out of memory is an answer (NULL, ENOMEM),
+    /// not a misuse: it never aborts.
     static func deliver(_ error: ErrorRecord, poolName: UnsafePointer<CChar>?, abort: Bool) {
         let aborting = abort && error.status != DMMSStatus.noMemory
+        if let send = Platform.hosted ? ErrorReport.messenger : installedMessenger {
+            withUnsafePointer(to: error) { send(UnsafeRawPointer($0), poolName, aborting) }
+        }
+        if aborting { Platform.abort() }
+    }
+
+    /// send, as a Messenger.
+    static let messenger: Messenger = { error, poolName, aborting in
+        send(error.load(as: ErrorRecord.self), poolName: poolName, aborting: aborting)
+    }
+
+    /// Formats the one-line message, calls the handler, and writes the line
+    /// to stderr where the default handler would or the pool aborts.
+    static func send(_ error: ErrorRecord, poolName: UnsafePointer<CChar>?, aborting: Bool) {
         // One buffer: "dmms: " for stderr, the message the handler sees after it.
         var line = TextLine("dmms: ")
         line.append(DMMSStatus.name(error.status))
@@ -35,11 +49,7 @@ enum ErrorReport {
             line.append("'")
         }
         line.append(": ")
-        if let format = Platform.hosted ? ErrorReport.formatter : installedMessageFormatter {
-            withUnsafePointer(to: error) { record in
-                withUnsafeMutablePointer(to: &line) { format(UnsafeRawPointer(record), UnsafeMutableRawPointer($0)) }
-            }
-        }
+        describe(error, into: &line)
         line.withCString { text in
             let message = text + 6
             var report = dmms_error_t()
@@ -63,12 +73,6 @@ enum ErrorReport {
                 Platform.writeError(newline, 1)
             }
         }
-        if aborting { Platform.abort() }
-    }
-
-    /// describe, as a MessageFormatter.
-    static let formatter: MessageFormatter = { error, line in
-        describe(error.load(as: ErrorRecord.self), into: &line.assumingMemoryBound(to: TextLine.self).pointee)
     }
 
     /// The message after "STATUS in pool 'name': ": the error's subject,
