@@ -76,10 +76,11 @@ static inline void dmms_platform_releasing(void *m) { (void)m; }
 #endif
 
 static inline void dmms_platform_lock_init(void *m) { __atomic_store_n((uint32_t *)m, 0, __ATOMIC_RELAXED); }
-static inline uint32_t dmms_platform_lock(void *m) {
-    uint32_t expected = 0;
-    uint32_t tid = dmms_platform_tid();
-    if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) return dmms_platform_acquired(m, tid);
+/* The lock's waits, out of line: what a call inlines is one compare-and-swap
+ * each way (always inlined: the allocator's functions are large enough for
+ * the compiler to decline an ordinary inline). */
+__attribute__((noinline)) static uint32_t dmms_platform_lock_contended(void *m, uint32_t tid) {
+    uint32_t expected;
     for (int spin = 0; spin < 200; spin++) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
@@ -93,12 +94,21 @@ static inline uint32_t dmms_platform_lock(void *m) {
     }
     return dmms_platform_acquired(m, tid);
 }
+__attribute__((noinline)) static void dmms_platform_unlock_contended(void *m) {
+    syscall(SYS_futex, (uint32_t *)m, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
+}
+__attribute__((always_inline)) static inline uint32_t dmms_platform_lock(void *m) {
+    uint32_t expected = 0;
+    uint32_t tid = dmms_platform_tid();
+    if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED), 1)) return dmms_platform_acquired(m, tid);
+    return dmms_platform_lock_contended(m, tid);
+}
 /* `tid`: what dmms_platform_lock (or _trylock) returned. */
-static inline void dmms_platform_unlock(void *m, uint32_t tid) {
+__attribute__((always_inline)) static inline void dmms_platform_unlock(void *m, uint32_t tid) {
     uint32_t expected = tid;
     dmms_platform_releasing(m);
     if (__builtin_expect(__atomic_compare_exchange_n((uint32_t *)m, &expected, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED), 1)) return;
-    syscall(SYS_futex, (uint32_t *)m, FUTEX_UNLOCK_PI_PRIVATE, 0, NULL, NULL, 0);
+    dmms_platform_unlock_contended(m);
 }
 static inline void dmms_platform_lock_destroy(void *m) { (void)m; }
 /* One attempt, no wait: the malloc replacement moves a thread to another

@@ -22,7 +22,9 @@ private func allocate(_ size: UInt, alignment: UInt, caller: UnsafeRawPointer?) 
     let pending = pool.pendingFrees
     let address = pool.withLockHeld(token) { state in
         state.freePending(pending)
-        return state.allocate(size: size, alignment: alignment, site: site(caller))
+        // The default config's copy (PlainModes), as dmms_pool_alloc takes it.
+        return state.plain ? state.allocate(size: size, alignment: alignment, site: site(caller), modes: PlainModes.self)
+            : state.allocate(size: size, alignment: alignment, site: site(caller))
     }
     if address == 0 { Platform.setErrno(noMemory: true) }
     return UnsafeMutableRawPointer(bitPattern: address)

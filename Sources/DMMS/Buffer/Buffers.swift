@@ -51,20 +51,26 @@ extension PoolState {
     /// Bounded work, except the on-demand join and the default pool's growth.
     @inline(__always)
     mutating func allocate(size: UInt, alignment: UInt, site: CallSite) -> UInt {
-        guard var order = order(forRequest: size) else {
+        allocate(size: size, alignment: alignment, site: site, modes: PoolModes.self)
+    }
+
+    /// allocate, reading the pool's modes from `M` (see Modes).
+    @inline(__always)
+    mutating func allocate<M: Modes>(size: UInt, alignment: UInt, site: CallSite, modes: M.Type) -> UInt {
+        guard var order = order(forRequest: size, extraBytes: M.extraBytes(&self)) else {
             return fail(size: size, order: nil)
         }
         if alignment > minBlockSize {
             guard let alignmentOrder = self.order(forBytes: alignment) else { return fail(size: size, order: nil) }
             order = max(order, alignmentOrder)
         }
-        let (block, key) = takeBlock(order: order)
+        let (block, key) = takeBlock(order: order, fillsFree: M.fillsFree(&self))
         if block == 0 { return fail(size: size, order: order) }
         let bytes = blockSize(order)
         markAllocated(tagPointer(block, in: regionIndex(of: block)), order: order, slack: bytes &- size)
         countAllocation(order: order, bytes: bytes, requested: size)
-        if diagnostics { dressNewBuffer(block, key: key, order: order, bytes: bytes, requested: size, site: site) }
-        if keepsTimeline { timelineTick(movedOrder: order) }
+        if M.diagnostics(&self) { dressNewBuffer(block, key: key, order: order, bytes: bytes, requested: size, site: site, modes: M.self) }
+        if M.keepsTimeline(&self) { timelineTick(movedOrder: order) }
         return block
     }
 
@@ -125,20 +131,23 @@ extension PoolState {
     /// its free tail is checked; then the buffer gets its guard, tail and
     /// owner record (`bytes`: its block's).
     @inline(__always)
-    private mutating func dressNewBuffer(_ block: UInt, key: Key, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
+    private mutating func dressNewBuffer<M: Modes>(_ block: UInt, key: Key, order: Int, bytes: UInt, requested: UInt, site: CallSite,
+                                                   modes: M.Type) {
         checkFreeTail(block, key: key, order: order)
-        writeGuardAndRecord(block, key: key, order: order, bytes: bytes, requested: requested, site: site)
+        writeGuardAndRecord(block, key: key, order: order, bytes: bytes, requested: requested, site: site, modes: M.self)
     }
 
     /// Writes the guard (and the tail) and the owner record of a buffer that
     /// begins (`bytes`: its block's): a new one, or one resized in place.
     @inline(__always)
-    private mutating func writeGuardAndRecord(_ block: UInt, key: Key, order: Int, bytes: UInt, requested: UInt, site: CallSite) {
-        if guarded { writeGuard(block: block, key: key, requested: requested, blockBytes: bytes) }
-        if tracksOwners {
+    private mutating func writeGuardAndRecord<M: Modes>(_ block: UInt, key: Key, order: Int, bytes: UInt, requested: UInt,
+                                                        site: CallSite, modes: M.Type) {
+        if M.guarded(&self) { writeGuard(block: block, key: key, requested: requested, blockBytes: bytes, modes: M.self) }
+        if M.tracksOwners(&self) {
             let owner = addOwnedBuffer(task: Platform.taskId(), site: site)
             writeOwnerRecord(OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: sequence), owner: owner),
-                             block: block, key: key, order: order, slack: bytes &- requested)
+                             block: block, key: key, order: order, requested: requested, slack: bytes &- requested,
+                             guardSpan: M.guardSpan(&self))
         }
     }
 
@@ -196,7 +205,7 @@ extension PoolState {
     mutating func examine(_ buffer: LiveBuffer) -> Inspection {
         guard diagnostics else { return Inspection() }
         let block = buffer.block
-        let record = tracksOwners ? readOwnerRecord(block: block.address, key: buffer.key, order: block.order, slack: buffer.slack) : nil
+        let record = tracksOwners ? readOwnerRecord(of: buffer) : nil
         return Inspection(owner: record.map { Int($0.owner) } ?? -1,
                           damage: damage(of: block, key: buffer.key, requested: buffer.requested, recordOK: !tracksOwners || record != nil))
     }
@@ -224,7 +233,7 @@ extension PoolState {
             return
         }
         let block = buffer.block
-        let record = tracksOwners ? readOwnerRecord(block: block.address, key: buffer.key, order: block.order, slack: buffer.slack) : nil
+        let record = tracksOwners ? readOwnerRecord(of: buffer) : nil
         var error = errorRecord(DMMSStatus.overrun, buffer, record)
         error.offset = UInt64(damage.offset)
         error.detail = damage.detail
@@ -239,7 +248,7 @@ extension PoolState {
     @inline(__always)
     private mutating func end(_ buffer: LiveBuffer, _ inspection: Inspection) -> dmms_status_t {
         let status = retire(buffer, inspection)
-        if status != DMMSStatus.corrupt { releaseBuffer(buffer) }
+        if status != DMMSStatus.corrupt { releaseBuffer(buffer, modes: PoolModes.self) }
         return status
     }
 
@@ -308,29 +317,33 @@ extension PoolState {
             let buffer = LiveBuffer(block: block, slack: slack, requested: bytes &- slack,
                                     tag: tagPointer(block.address, in: block.region), key: key)
             report(damage, of: buffer)
-            writeGuard(block: block.address, key: key, requested: buffer.requested, blockBytes: bytes)
+            writeGuard(block: block.address, key: key, requested: buffer.requested, blockBytes: bytes, modes: PoolModes.self)
         }
     }
 
     // MARK: free
 
     @inline(__always)
-    mutating func free(_ address: UInt) -> dmms_status_t {
+    mutating func free(_ address: UInt) -> dmms_status_t { free(address, modes: PoolModes.self) }
+
+    /// free, reading the pool's modes from `M` (see Modes).
+    @inline(__always)
+    mutating func free<M: Modes>(_ address: UInt, modes: M.Type) -> dmms_status_t {
         let (found, status) = liveBuffer(at: address)
         guard let buffer = found else { return status }
         // The common case in a few compares; a buffer with anything wrong
         // goes the whole way (examine, report) out of line.
-        if diagnostics && !undressIntactBuffer(buffer) { return endDamaged(address) }
-        releaseBuffer(buffer)
-        if keepsTimeline { timelineTick(movedOrder: buffer.block.order) }
+        if M.diagnostics(&self) && !undressIntactBuffer(buffer, modes: M.self) { return endDamaged(address) }
+        releaseBuffer(buffer, modes: M.self)
+        if M.keepsTimeline(&self) { timelineTick(movedOrder: buffer.block.order) }
         return DMMSStatus.ok
     }
 
     /// Diagnostics' one call at free: false when anything of the buffer's is
     /// damaged (nothing changed then); else the buffer leaves its owner's count.
     @inline(__always)
-    private mutating func undressIntactBuffer(_ buffer: LiveBuffer) -> Bool {
-        guard let owner = intactOwner(buffer) else { return false }
+    private mutating func undressIntactBuffer<M: Modes>(_ buffer: LiveBuffer, modes: M.Type) -> Bool {
+        guard let owner = intactOwner(buffer, modes: M.self) else { return false }
         if owner >= 0 { removeOwnedBuffer(UInt16(truncatingIfNeeded: owner)) }
         return true
     }
@@ -338,17 +351,18 @@ extension PoolState {
     /// The owner entry of a buffer whose guard, tail and owner record are
     /// all intact (-1 without owner tracking), or nil when anything is not.
     @inline(__always)
-    private mutating func intactOwner(_ buffer: LiveBuffer) -> Int? {
+    private mutating func intactOwner<M: Modes>(_ buffer: LiveBuffer, modes: M.Type) -> Int? {
         let block = buffer.block
         var owner = -1
-        if tracksOwners {
-            guard let record = readOwnerRecord(block: block.address, key: buffer.key, order: block.order, slack: buffer.slack) else {
+        if M.tracksOwners(&self) {
+            guard let record = readOwnerRecord(block: block.address, key: buffer.key, order: block.order, requested: buffer.requested,
+                                               slack: buffer.slack, guardSpan: M.guardSpan(&self)) else {
                 return nil
             }
             owner = Int(record.owner)
         }
-        if guarded {
-            if !guardsIntact(block: block.address, key: buffer.key, requested: buffer.requested, slack: buffer.slack)
+        if M.guarded(&self) {
+            if !guardsIntact(block: block.address, key: buffer.key, requested: buffer.requested, slack: buffer.slack, modes: M.self)
                 || damagedSentinel(below: block.address, in: block.region) != nil { return nil }
         }
         return owner
@@ -364,13 +378,13 @@ extension PoolState {
     }
 
     @inline(__always)
-    private mutating func releaseBuffer(_ buffer: LiveBuffer) {
+    private mutating func releaseBuffer<M: Modes>(_ buffer: LiveBuffer, modes: M.Type) {
         let block = buffer.block
         countRelease(order: block.order, requested: buffer.requested)
         clearSlack(at: buffer.tag, order: block.order)
-        if fillsFree { fillFree(block.address, order: block.order) }
+        if M.fillsFree(&self) { fillFree(block.address, order: block.order) }
         writeFreeTail(block.address, key: buffer.key, order: block.order)
-        release(block.address, key: buffer.key, order: block.order, region: block.region, tag: buffer.tag)
+        release(block.address, key: buffer.key, order: block.order, region: block.region, tag: buffer.tag, coalesce: M.coalesce(&self))
     }
 
     // MARK: resize
@@ -381,7 +395,7 @@ extension PoolState {
     /// succeeds.
     mutating func reallocate(_ address: UInt, size: UInt, site: CallSite) -> UInt {
         guard let buffer = liveBuffer(at: address).0 else { return 0 }
-        guard let newOrder = order(forRequest: size) else {
+        guard let newOrder = order(forRequest: size, extraBytes: extraBytes) else {
             return fail(size: size, order: nil)
         }
         let inspection = examine(buffer)
@@ -406,7 +420,7 @@ extension PoolState {
         let bytes = blockSize(newOrder)
         markAllocated(address, order: newOrder, slack: bytes &- size, in: block.region)
         countAllocation(order: newOrder, bytes: bytes, requested: size)
-        writeGuardAndRecord(address, key: buffer.key, order: newOrder, bytes: bytes, requested: size, site: site)
+        writeGuardAndRecord(address, key: buffer.key, order: newOrder, bytes: bytes, requested: size, site: site, modes: PoolModes.self)
         return address
     }
 

@@ -49,11 +49,13 @@ extension PoolState {
     /// True when guard, far guard and tail are all intact: what every free
     /// asks first. With the default guard of 8 bytes, each word is compared
     /// and the differences or'ed: one branch on the answer, whatever the
-    /// slack holds (`slack`: the block's bytes after the requested ones).
+    /// slack holds (`slack`: the block's bytes after the requested ones; `M`:
+    /// where the pool's modes are read).
     @inline(__always)
-    mutating func guardsIntact(block: UInt, key: Key, requested: UInt, slack: UInt) -> Bool {
+    mutating func guardsIntact<M: Modes>(block: UInt, key: Key, requested: UInt, slack: UInt, modes: M.Type) -> Bool {
         let blockBytes = requested &+ slack
-        if guardSpan != 8 {
+        let extraBytes = M.extraBytes(&self)
+        if M.guardSpan(&self) != 8 {
             return damagedGuard(block: block, key: key, requested: requested) == nil
                 && damagedFarGuard(block: block, key: key, requested: requested, blockBytes: blockBytes) == nil
                 && damagedTail(block: block, key: key, requested: requested, blockBytes: blockBytes) == nil
@@ -72,7 +74,8 @@ extension PoolState {
 
     /// Writes guard, far guard and tail (the shape guardsIntact reads).
     @inline(__always)
-    mutating func writeGuard(block: UInt, key: Key, requested: UInt, blockBytes: UInt) {
+    mutating func writeGuard<M: Modes>(block: UInt, key: Key, requested: UInt, blockBytes: UInt, modes: M.Type) {
+        let extraBytes = M.extraBytes(&self)
         let pattern = guardPattern(key)
         let p = UnsafeMutableRawPointer(bitPattern: block &+ requested).unsafelyUnwrapped
         let slack = blockBytes &- requested
@@ -82,11 +85,11 @@ extension PoolState {
             if room >= 16 { p.storeBytes(of: pattern.littleEndian, toByteOffset: Int(bitPattern: extraBytes), as: UInt64.self) }
             if room >= 24 { p.storeBytes(of: pattern.littleEndian, toByteOffset: Int(bitPattern: extraBytes) &+ 8, as: UInt64.self) }
         }
-        if guardSpan == 8 {   // the default: one store
+        if M.guardSpan(&self) == 8 {   // the default: one store
             p.storeBytes(of: pattern.littleEndian, as: UInt64.self)
             return
         }
-        let count = Int(guardBytes)
+        let count = Int(M.guardSpan(&self))
         var i = 0
         while i &+ 8 <= count {
             p.storeBytes(of: pattern.littleEndian, toByteOffset: i, as: UInt64.self)

@@ -32,30 +32,41 @@ struct OwnerRecord {
 }
 
 extension PoolState {
+    /// Writes the record of a buffer of `requested` bytes (and `slack`) in
+    /// the block at `block` whose guard is `guardSpan` bytes.
     @inline(__always)
-    mutating func writeOwnerRecord(_ record: OwnerRecord, block: UInt, key: Key, order: Int, slack: UInt) {
-        let fields = UInt64(record.sequenceLow) | UInt64(record.owner) << 32
+    mutating func writeOwnerRecord(_ record: OwnerRecord, block: UInt, key: Key, order: Int, requested: UInt, slack: UInt,
+                                   guardSpan: UInt) {
+        let fields = UInt64(record.sequenceLow) | UInt64(record.owner) &<< 32
         let check = fold16(fields ^ UInt64(recordKey(key, order: order, state: .allocated, slack: slack)))
-        recordAddress(block, order: order, slack: slack)
-            .storeBytes(of: (fields | UInt64(check) << 48).littleEndian, as: UInt64.self)
+        OwnerRecord.address(ofBlock: block, requested: requested, guardBytes: guardSpan)
+            .storeBytes(of: (fields | UInt64(check) &<< 48).littleEndian, as: UInt64.self)
     }
 
-    /// The owner record of an allocated block, or nil when it fails its check
-    /// or names an entry beyond the owner table (damage that passed the check).
-    @inline(__always)
+    /// The owner record of an allocated block whose slack is `slack`.
     mutating func readOwnerRecord(block: UInt, key: Key, order: Int, slack: UInt) -> OwnerRecord? {
-        let word = UInt64(littleEndian: recordAddress(block, order: order, slack: slack).loadUnaligned(as: UInt64.self))
+        readOwnerRecord(block: block, key: key, order: order, requested: blockSize(order) &- slack, slack: slack, guardSpan: guardSpan)
+    }
+
+    /// The owner record of a live buffer.
+    mutating func readOwnerRecord(of buffer: LiveBuffer) -> OwnerRecord? {
+        readOwnerRecord(block: buffer.block.address, key: buffer.key, order: buffer.block.order, requested: buffer.requested,
+                        slack: buffer.slack, guardSpan: guardSpan)
+    }
+
+    /// The owner record of a buffer (as writeOwnerRecord places it), or nil
+    /// when it fails its check or names an entry beyond the owner table
+    /// (damage that passed the check).
+    @inline(__always)
+    mutating func readOwnerRecord(block: UInt, key: Key, order: Int, requested: UInt, slack: UInt, guardSpan: UInt) -> OwnerRecord? {
+        let word = UInt64(littleEndian: OwnerRecord.address(ofBlock: block, requested: requested, guardBytes: guardSpan)
+            .loadUnaligned(as: UInt64.self))
         let fields = word & 0xFFFF_FFFF_FFFF
-        let check = UInt16(truncatingIfNeeded: word >> 48)
-        let owner = UInt16(truncatingIfNeeded: fields >> 32)
+        let check = UInt16(truncatingIfNeeded: word &>> 48)
+        let owner = UInt16(truncatingIfNeeded: fields &>> 32)
         guard check == fold16(fields ^ UInt64(recordKey(key, order: order, state: .allocated, slack: slack))),
               Int(owner) < ownerCapacity else { return nil }
         return OwnerRecord(sequenceLow: UInt32(truncatingIfNeeded: fields), owner: owner)
-    }
-
-    @inline(__always)
-    mutating func recordAddress(_ block: UInt, order: Int, slack: UInt) -> UnsafeMutableRawPointer {
-        OwnerRecord.address(ofBlock: block, requested: blockSize(order) &- slack, guardBytes: guardSpan)
     }
 
     /// The sequence number of the buffer with `record`: its owner entry's
@@ -63,7 +74,7 @@ extension PoolState {
     /// latest number issued with those low bits.
     mutating func sequence(of record: OwnerRecord) -> UInt64 {
         if record.owner != unknownOwner, let table = owners {
-            return UInt64(table[Int(record.owner)].epoch) << 32 | UInt64(record.sequenceLow)
+            return UInt64(table[Int(record.owner)].epoch) &<< 32 | UInt64(record.sequenceLow)
         }
         return sequence &- UInt64(UInt32(truncatingIfNeeded: sequence) &- record.sequenceLow)
     }

@@ -11,9 +11,9 @@
 @inline(__always)
 func mix64(_ x: UInt64) -> UInt64 {
     var z = x &* 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
+    z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z &>> 31)
 }
 
 /// The key of a block (PoolState.blockKey): a word, so that a 32-bit
@@ -30,23 +30,23 @@ typealias Key = UInt
 func spread(_ x: UInt) -> UInt {
 #if _pointerBitWidth(_32)
     let k = x &* 0x9E37_79B9
-    return k ^ k >> 15
+    return k ^ k &>> 15
 #else
     let k = x &* 0x9E37_79B9_7F4A_7C15
-    return k ^ k >> 29
+    return k ^ k &>> 29
 #endif
 }
 
 /// Folds 64 bits onto the low 16: bit i lands on bit i % 16.
 @inline(__always)
 func fold16(_ x: UInt64) -> UInt16 {
-    let y = x ^ x >> 32
-    return UInt16(truncatingIfNeeded: y ^ y >> 16)
+    let y = x ^ x &>> 32
+    return UInt16(truncatingIfNeeded: y ^ y &>> 16)
 }
 
 /// Folds 64 bits onto the low 40: bit i lands on bit i % 40.
 @inline(__always)
-func fold40(_ x: UInt64) -> UInt64 { (x ^ (x >> 40)) & 0xFF_FFFF_FFFF }
+func fold40(_ x: UInt64) -> UInt64 { (x ^ (x &>> 40)) & 0xFF_FFFF_FFFF }
 
 extension PoolState {
     /// The key of everything DMMS keeps in a block the user can write — a

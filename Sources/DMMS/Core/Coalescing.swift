@@ -32,8 +32,9 @@ extension PoolState {
     /// default pool's growth).
     /// The steady state of lazy coalescing is a block freed at this size,
     /// reused whole: a pop, here. Anything else is out of line (takeSplit).
+    /// (`fillsFree`: DMMS_F_FILL_FREE, as the caller's modes have it.)
     @inline(__always)
-    mutating func takeBlock(order: Int) -> (block: UInt, key: Key) {
+    mutating func takeBlock(order: Int, fillsFree: Bool) -> (block: UInt, key: Key) {
         if !fillsFree {   // FILL_FREE checks the fill of every block it hands out: takeSplit does
             let popped = popLazy(order: order)
             if popped.block != 0 { return popped }
@@ -178,9 +179,10 @@ extension PoolState {
         pushFree(address, order: k, state: .globalFree, region: region)
     }
 
-    /// Frees a block by the pool's policy (the block is no longer counted in use).
+    /// Frees a block by the pool's policy, `coalesce` (the caller's modes
+    /// have it; the block is no longer counted in use).
     @inline(__always)
-    mutating func release(_ block: UInt, key: Key, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>) {
+    mutating func release(_ block: UInt, key: Key, order: Int, region: Int, tag: UnsafeMutablePointer<UInt8>, coalesce: UInt32) {
         // D as the rule reads it: with the freed block still allocated. The
         // reuse cache's blocks only ever add to it, so D >= 2 here decides
         // without them (the common case).

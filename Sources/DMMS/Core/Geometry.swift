@@ -99,10 +99,10 @@ extension PoolState {
         return order < orderLimit ? order : nil
     }
 
-    /// The order of the block a request of `size` bytes takes with the bytes
-    /// the diagnostics add, or nil when none of this pool holds it.
+    /// The order of the block a request of `size` bytes takes with the
+    /// `extraBytes` the diagnostics add, or nil when none of this pool holds it.
     @inline(__always)
-    mutating func order(forRequest size: UInt) -> Int? {
+    mutating func order(forRequest size: UInt, extraBytes: UInt) -> Int? {
         let (bytes, overflow) = size.addingReportingOverflow(extraBytes)
         return overflow ? nil : order(forBytes: bytes)
     }

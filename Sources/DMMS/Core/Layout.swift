@@ -151,6 +151,7 @@ extension PoolState {
         secret = mix64(UInt64(base) ^ 0x5EC2_E7D3_A11C_0C02 ^ UInt64(Platform.taskId()) << 32)
         magic = PoolState.liveMagic
         watchedByTools = Platform.toolsWatching()
+        noteModes()
         setName(config.name)
     }
 

@@ -123,6 +123,51 @@ struct PoolLocks {
     static let bytes = UInt(MemoryLayout<PoolLocks>.stride)
 }
 
+/// Where allocate and free read what the pool's config asks of each call —
+/// guard, owner record, fill, coalescing, timeline: the header (PoolModes),
+/// or constants (PlainModes, the default config's). A header field is read
+/// again after every store the call makes (the compiler cannot tell the
+/// header from the memory the call writes); a constant is folded into the
+/// code. So a pool in the default config takes a copy of allocate and free
+/// specialized for PlainModes (API/Allocation.swift, Registry/Nesting.swift),
+/// and every other pool the copy that reads its header, as it always did.
+protocol Modes {
+    static func guardSpan(_ pool: inout PoolState) -> UInt
+    static func recordSpan(_ pool: inout PoolState) -> UInt
+    static func extraBytes(_ pool: inout PoolState) -> UInt
+    static func fillsFree(_ pool: inout PoolState) -> Bool
+    static func coalesce(_ pool: inout PoolState) -> UInt32
+    static func keepsTimeline(_ pool: inout PoolState) -> Bool
+}
+
+extension Modes {
+    @inline(__always) static func guarded(_ pool: inout PoolState) -> Bool { guardSpan(&pool) != 0 }
+    @inline(__always) static func tracksOwners(_ pool: inout PoolState) -> Bool { recordSpan(&pool) != 0 }
+    @inline(__always) static func diagnostics(_ pool: inout PoolState) -> Bool { extraBytes(&pool) != 0 }
+}
+
+/// The modes as the pool's header has them.
+enum PoolModes: Modes {
+    @inline(__always) static func guardSpan(_ pool: inout PoolState) -> UInt { pool.guardSpan }
+    @inline(__always) static func recordSpan(_ pool: inout PoolState) -> UInt { pool.recordSpan }
+    @inline(__always) static func extraBytes(_ pool: inout PoolState) -> UInt { pool.extraBytes }
+    @inline(__always) static func fillsFree(_ pool: inout PoolState) -> Bool { pool.fillsFree }
+    @inline(__always) static func coalesce(_ pool: inout PoolState) -> UInt32 { pool.coalesce }
+    @inline(__always) static func keepsTimeline(_ pool: inout PoolState) -> Bool { pool.keepsTimeline }
+}
+
+/// The default config's modes (dmms_config_init: thread safe, an 8-byte
+/// guard, owner records, lazy coalescing), with no fill and no timeline.
+enum PlainModes: Modes {
+    static let flags = UInt32(DMMS_F_THREAD_SAFE | DMMS_F_GUARD | DMMS_F_TRACK_OWNER)
+    @inline(__always) static func guardSpan(_ pool: inout PoolState) -> UInt { 8 }
+    @inline(__always) static func recordSpan(_ pool: inout PoolState) -> UInt { UInt(OwnerRecord.size) }
+    @inline(__always) static func extraBytes(_ pool: inout PoolState) -> UInt { 8 &+ UInt(OwnerRecord.size) }
+    @inline(__always) static func fillsFree(_ pool: inout PoolState) -> Bool { false }
+    @inline(__always) static func coalesce(_ pool: inout PoolState) -> UInt32 { UInt32(DMMS_COALESCE_LAZY) }
+    @inline(__always) static func keepsTimeline(_ pool: inout PoolState) -> Bool { false }
+}
+
 /// The pool header. A `dmms_pool_t *` points at one of these.
 struct PoolState {
     static let liveMagic: UInt64 = 0x444d_4d53_504f_4f4c  // "DMMSPOOL"
@@ -222,7 +267,12 @@ struct PoolState {
     /// next to watchedByTools: allocate and free read both). The bytes
     /// of the blocks allocated and freed, and when the next sample is due by
     /// those bytes and by time.
-    var sampling: Bool = false
+    var sampling: Bool = false {
+        didSet { noteModes() }
+    }
+    /// The pool's modes are PlainModes' and no tool watches it: allocate and
+    /// free take their copy for them (set by noteModes).
+    var plain: Bool = false
     var timelineMoved: UInt64 = 0
     var nextSampleBytes: UInt64 = 0
     var nextSampleTime: UInt64 = 0
@@ -238,6 +288,11 @@ struct PoolState {
     @inline(__always) var watched: Bool { Platform.toolsPossible && watchedByTools }
     /// sampling, known false at compile time where there are no files.
     @inline(__always) var keepsTimeline: Bool { Platform.hosted && sampling }
+    /// Sets `plain` from the modes, once they are set or change.
+    mutating func noteModes() {
+        plain = flags == PlainModes.flags && guardSpan == 8 && recordSpan == UInt(OwnerRecord.size)
+            && coalesce == UInt32(DMMS_COALESCE_LAZY) && !keepsTimeline && !watched
+    }
 
 }
 

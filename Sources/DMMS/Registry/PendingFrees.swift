@@ -52,18 +52,19 @@ extension UnsafeMutablePointer where Pointee == PoolState {
             if deferFree(address) { return }
             token = Platform.lock(poolLock)
         }
-        _ = free(address, holding: token)
+        _ = pointee.plain ? free(address, holding: token, modes: PlainModes.self) : free(address, holding: token, modes: PoolModes.self)
     }
 
     /// Frees the buffer at `address` with the pool lock taken (`token`), what
     /// is pending first: a buffer pending already is freed before it, so a
-    /// second free of it is a double free. Then releases the lock.
+    /// second free of it is a double free. Then releases the lock. (`M`:
+    /// where the pool's modes are read.)
     @inline(__always)
-    func free(_ address: UInt, holding token: Platform.LockToken) -> dmms_status_t {
+    func free<M: Modes>(_ address: UInt, holding token: Platform.LockToken, modes: M.Type) -> dmms_status_t {
         let pending = pendingFrees
         return withLockHeld(token) { state in
             state.freePending(pending)
-            return state.free(address)
+            return state.free(address, modes: M.self)
         }
     }
 
