@@ -6,8 +6,8 @@ import CDMMS
 func allocate(_ handle: OpaquePointer?, _ size: UInt, alignment: UInt, site: CallSite) -> UnsafeMutableRawPointer? {
     guard let pool = livePool(handle) else { return nil }
     // A pool in the default config's modes takes a copy of allocate in which
-    // they are constants (Modes); bare metal keeps one copy, for its flash.
-    if Platform.hosted && pool.pointee.plain {
+    // they are constants (Modes).
+    if pool.pointee.plain {
         return UnsafeMutableRawPointer(bitPattern: pool.withLockHeld(Platform.lock(pool.poolLock)) {
             $0.allocate(size: size, alignment: alignment, site: site, modes: PlainModes.self)
         })

@@ -129,7 +129,9 @@ struct PoolLocks {
 /// again after every store the call makes (the compiler cannot tell the
 /// header from the memory the call writes); a constant is folded into the
 /// code. So a pool in the default config takes a copy of allocate and free
-/// specialized for PlainModes (API/Allocation.swift, Registry/Nesting.swift),
+/// specialized for PlainModes (chosen by `plain` where allocate and free are
+/// entered: API/Allocation.swift, Registry/Nesting.swift and PendingFrees.swift,
+/// the preload's Interposer.swift),
 /// and every other pool the copy that reads its header, as it always did.
 protocol Modes {
     static func guardSpan(_ pool: inout PoolState) -> UInt
@@ -270,9 +272,9 @@ struct PoolState {
     var sampling: Bool = false {
         didSet { noteModes() }
     }
-    /// The pool's modes are PlainModes' and no tool watches it: allocate and
-    /// free take their copy for them (set by noteModes).
-    var plain: Bool = false
+    /// The pool's modes are PlainModes' and no tool watches it (set by
+    /// noteModes; see `plain`).
+    var plainModes: Bool = false
     var timelineMoved: UInt64 = 0
     var nextSampleBytes: UInt64 = 0
     var nextSampleTime: UInt64 = 0
@@ -288,9 +290,13 @@ struct PoolState {
     @inline(__always) var watched: Bool { Platform.toolsPossible && watchedByTools }
     /// sampling, known false at compile time where there are no files.
     @inline(__always) var keepsTimeline: Bool { Platform.hosted && sampling }
-    /// Sets `plain` from the modes, once they are set or change.
+    /// allocate and free take their PlainModes copy: the modes are PlainModes'
+    /// and the build is hosted (bare metal keeps one copy, for its flash:
+    /// there this is a constant false and the copy folds away).
+    @inline(__always) var plain: Bool { Platform.hosted && plainModes }
+    /// Sets `plainModes` from the modes, once they are set or change.
     mutating func noteModes() {
-        plain = flags == PlainModes.flags && guardSpan == 8 && recordSpan == UInt(OwnerRecord.size)
+        plainModes = flags == PlainModes.flags && guardSpan == 8 && recordSpan == UInt(OwnerRecord.size)
             && coalesce == UInt32(DMMS_COALESCE_LAZY) && !keepsTimeline && !watched
     }
 

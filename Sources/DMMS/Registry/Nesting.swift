@@ -114,7 +114,7 @@ extension UnsafeMutablePointer where Pointee == PoolState {
     func freeBuffer(_ address: UInt) -> dmms_status_t {
         if holdsLivePool(address) { return DMMSStatus.busy }
         // As allocate (API/Allocation.swift): the default config's constant copy.
-        if Platform.hosted && pointee.plain { return free(address, holding: Platform.lock(poolLock), modes: PlainModes.self) }
+        if pointee.plain { return free(address, holding: Platform.lock(poolLock), modes: PlainModes.self) }
         if pointee.watched { return freeWatched(address) }
         return free(address, holding: lock(), modes: PoolModes.self)
     }
